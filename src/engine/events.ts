@@ -1,0 +1,160 @@
+/**
+ * The engine's event interface. Verbose output, listings, live views and
+ * traces hang off these events instead of hooking the engine.
+ *
+ * Events are dispatched on the `events` target of the scheduler that owns
+ * the job and then on each enclosing scheduler's, so one listener on the
+ * outermost scheduler sees everything. Nothing is allocated when nobody
+ * listens.
+ */
+import type { AbstractJob } from "../jobs/abstract-job.js";
+import type { PureScheduler } from "./pure-scheduler.js";
+
+/** Types of the events about one job. */
+export type JobEventType =
+  | "job:scheduled"
+  | "job:started"
+  | "job:done"
+  | "job:failed"
+  | "job:cancelled";
+
+/** Types of the events about a scheduler's run. */
+export type SchedulerEventType = "scheduler:started" | "scheduler:ended" | "scheduler:shutdown";
+
+/** An event about one job of a run. */
+export class JobEvent extends Event {
+  /** The job the event is about. */
+  readonly job: AbstractJob;
+  /** The scheduler that owns the job (the innermost one). */
+  readonly scheduler: PureScheduler;
+  /** When the event happened, in `performance.now()` milliseconds. */
+  readonly time: number;
+
+  constructor(type: JobEventType, job: AbstractJob, scheduler: PureScheduler) {
+    super(type);
+    this.job = job;
+    this.scheduler = scheduler;
+    this.time = performance.now();
+  }
+}
+
+/** An event about a scheduler's run as a whole. */
+export class SchedulerEvent extends Event {
+  /** The scheduler whose run the event is about. */
+  readonly scheduler: PureScheduler;
+  /**
+   * For `scheduler:ended`, whether the run succeeded; for
+   * `scheduler:shutdown`, whether every shutdown completed in time.
+   */
+  readonly ok: boolean | undefined;
+  /** When the event happened, in `performance.now()` milliseconds. */
+  readonly time: number;
+
+  constructor(type: SchedulerEventType, scheduler: PureScheduler, ok?: boolean) {
+    super(type);
+    this.scheduler = scheduler;
+    this.ok = ok;
+    this.time = performance.now();
+  }
+}
+
+/** Maps each event type to its event class, for typed listeners. */
+export interface SchedulerEventMap {
+  "job:scheduled": JobEvent;
+  "job:started": JobEvent;
+  "job:done": JobEvent;
+  "job:failed": JobEvent;
+  "job:cancelled": JobEvent;
+  "scheduler:started": SchedulerEvent;
+  "scheduler:ended": SchedulerEvent;
+  "scheduler:shutdown": SchedulerEvent;
+}
+
+/** A listener for events of type `K`. */
+export type SchedulerEventListener<K extends keyof SchedulerEventMap> =
+  | ((event: SchedulerEventMap[K]) => void)
+  | { handleEvent(event: SchedulerEventMap[K]): void };
+
+/**
+ * A typed `EventTarget` that knows whether anybody listens, so that the
+ * engine skips building events nobody would receive.
+ */
+export class SchedulerEvents extends EventTarget {
+  #listeners = new Map<string, Set<unknown>>();
+
+  /** Whether at least one listener is registered (for any type). */
+  get active(): boolean {
+    return this.#listeners.size > 0;
+  }
+
+  override addEventListener<K extends keyof SchedulerEventMap>(
+    type: K,
+    listener: SchedulerEventListener<K> | null,
+    options?: AddEventListenerOptions | boolean,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: AddEventListenerOptions | boolean,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: AddEventListenerOptions | boolean,
+  ): void {
+    if (listener === null) return;
+    let set = this.#listeners.get(type);
+    if (set === undefined) {
+      set = new Set();
+      this.#listeners.set(type, set);
+    }
+    set.add(listener);
+    super.addEventListener(type, listener, options);
+  }
+
+  override removeEventListener<K extends keyof SchedulerEventMap>(
+    type: K,
+    listener: SchedulerEventListener<K> | null,
+    options?: EventListenerOptions | boolean,
+  ): void;
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: EventListenerOptions | boolean,
+  ): void;
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: EventListenerOptions | boolean,
+  ): void {
+    if (listener === null) return;
+    const set = this.#listeners.get(type);
+    if (set?.delete(listener) && set.size === 0) this.#listeners.delete(type);
+    super.removeEventListener(type, listener, options);
+  }
+}
+
+/** The scheduler enclosing `scheduler`, when it is a nested Scheduler. */
+function parentOf(scheduler: PureScheduler): PureScheduler | undefined {
+  return (scheduler as { _owner?: PureScheduler })._owner;
+}
+
+/** Dispatches a job event on `scheduler` and every enclosing scheduler that listens. */
+export function emitJobEvent(scheduler: PureScheduler, type: JobEventType, job: AbstractJob): void {
+  for (let target: PureScheduler | undefined = scheduler; target; target = parentOf(target)) {
+    const events = target._events;
+    if (events?.active) events.dispatchEvent(new JobEvent(type, job, scheduler));
+  }
+}
+
+/** Dispatches a scheduler event on `scheduler` and every enclosing scheduler that listens. */
+export function emitSchedulerEvent(
+  scheduler: PureScheduler,
+  type: SchedulerEventType,
+  ok?: boolean,
+): void {
+  for (let target: PureScheduler | undefined = scheduler; target; target = parentOf(target)) {
+    const events = target._events;
+    if (events?.active) events.dispatchEvent(new SchedulerEvent(type, scheduler, ok));
+  }
+}

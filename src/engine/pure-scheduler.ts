@@ -1,0 +1,685 @@
+/**
+ * PureScheduler: a set of jobs whose requirements form a DAG, and the
+ * methods to run, inspect and reshape it. The run loop itself lives in
+ * orchestration.ts, graph walks in graph.ts, text and pictures in
+ * presentation/.
+ */
+import {
+  type AbstractJob,
+  AbstractJob as AbstractJobClass,
+  isScheduler,
+  nameOf,
+} from "../jobs/abstract-job.js";
+import { SCHEDULER_BRAND, SEQUENCE_BRAND } from "../jobs/brands.js";
+import type { Sequence } from "../jobs/sequence.js";
+import { DONE, RUNNING } from "../jobs/state.js";
+import { type DotFormatOptions, dotFormat } from "../presentation/dot.js";
+import { SchedulerGraph } from "../presentation/graph.js";
+import { debrief, list, listSafe } from "../presentation/listing.js";
+import { attachVerbose } from "../presentation/verbose.js";
+import { describeValue, isPlainObject } from "../util/describe.js";
+import { TimeoutError } from "../util/errors.js";
+import {
+  checkBoolean,
+  checkDuration,
+  checkWindow,
+  rejectUnknownOptions,
+  splitTrailingOptions,
+} from "../util/options.js";
+import { writeOut } from "../util/output.js";
+import { Watch } from "../util/watch.js";
+import { SchedulerEvents } from "./events.js";
+import {
+  checkCycles,
+  closure,
+  describeScheduler,
+  internalRequirements,
+  successorsMap,
+  topologicalOrder,
+} from "./graph.js";
+import { orchestrate } from "./orchestration.js";
+import { shutdownJobs } from "./shutdown.js";
+
+/** Options of schedulers. Durations are in milliseconds. */
+export interface SchedulerOptions {
+  /** How many jobs may run at once; 0, null or undefined: no limit. */
+  jobsWindow?: number | null;
+  /** Milliseconds for the whole run; null or undefined: none. */
+  timeout?: number | null;
+  /** Milliseconds for the shutdown phase; default 1000, null: none. */
+  shutdownTimeout?: number | null;
+  /** Verbose lines show times relative to this watch (else the wall clock). */
+  watch?: Watch | null;
+  /** Print a line for each event of the run. */
+  verbose?: boolean;
+}
+
+/** Options of `run()`. */
+export interface RunOptions {
+  /** Aborting it cancels the running jobs and ends the run at once. */
+  signal?: AbortSignal;
+}
+
+/** How the last run ended (or that there was none yet). */
+export type RunStatus = "never" | "running" | "fine" | "timeout" | "critical" | "aborted";
+
+/** The option names schedulers read. */
+export const SCHEDULER_OPTION_NAMES: ReadonlySet<string> = new Set([
+  "jobsWindow",
+  "timeout",
+  "shutdownTimeout",
+  "watch",
+  "verbose",
+]);
+
+/** Anything a scheduler accepts as a member: a job, or a sequence (its jobs). */
+export type Schedulable = AbstractJob | Sequence;
+
+/**
+ * Sets up the scheduler half of an object (a PureScheduler, or a Scheduler
+ * that is also a job), validating its options.
+ *
+ * @internal
+ */
+export function initSchedulerState(
+  target: PureScheduler,
+  options: SchedulerOptions,
+  where: string,
+): void {
+  const state = target as unknown as Record<string | symbol, unknown>;
+  state[SCHEDULER_BRAND] = true;
+  state._members = new Set<AbstractJob>();
+  state._window = checkWindow(where, options.jobsWindow);
+  state._timeout = checkDuration(where, "timeout", options.timeout);
+  state._shutdownTimeout =
+    options.shutdownTimeout === undefined
+      ? 1000
+      : checkDuration(where, "shutdownTimeout", options.shutdownTimeout);
+  state._watch = checkWatch(where, options.watch);
+  state._verbose = checkBoolean(where, "verbose", options.verbose, false);
+  state._status = "never";
+  state._culprit = undefined;
+  state._abortReason = undefined;
+  state._timeoutUsed = null;
+  state._shutdownAnswer = undefined;
+  state._busy = false;
+  state._events = undefined;
+}
+
+function checkWatch(where: string, value: unknown): Watch | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!(value instanceof Watch)) {
+    throw new TypeError(`${where}: option "watch" must be a Watch, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+function isSequence(value: unknown): value is Sequence {
+  return typeof value === "object" && value !== null && SEQUENCE_BRAND in value;
+}
+
+/**
+ * A set of jobs whose `requires` relationships form a directed acyclic
+ * graph, run so that each job starts once its requirements are done.
+ *
+ * `PureScheduler` is not a job; {@link Scheduler} is both a scheduler and a
+ * job, and is what most code should use.
+ *
+ * @example
+ * ```ts
+ * const a = new Job(async () => 1, { label: "a" });
+ * const b = new Job(async () => 2, { label: "b", required: a });
+ * const ok = await new PureScheduler(a, b, { jobsWindow: 4 }).run();
+ * ```
+ */
+export class PureScheduler implements Iterable<AbstractJob> {
+  /** @internal */ declare [SCHEDULER_BRAND]: true;
+  /** @internal */ declare _members: Set<AbstractJob>;
+  /** @internal */ declare _window: number | null;
+  /** @internal */ declare _timeout: number | null;
+  /** @internal */ declare _shutdownTimeout: number | null;
+  /** @internal */ declare _watch: Watch | undefined;
+  /** @internal */ declare _verbose: boolean;
+  /** @internal */ declare _status: RunStatus;
+  /** @internal */ declare _culprit: AbstractJob | undefined;
+  /** @internal */ declare _abortReason: unknown;
+  /** @internal */ declare _timeoutUsed: number | null;
+  /** @internal */ declare _shutdownAnswer: Promise<boolean> | undefined;
+  /** @internal */ declare _busy: boolean;
+  /** @internal */ declare _events: SchedulerEvents | undefined;
+
+  /**
+   * `instanceof PureScheduler` holds for every scheduler, including
+   * `Scheduler`, whose prototype chain goes through AbstractJob instead.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    // `this` is the class on the right of instanceof: subclasses keep the usual check.
+    // biome-ignore lint/complexity/noThisInStatic: see above.
+    if (this === PureScheduler) return isScheduler(value);
+    // biome-ignore lint/complexity/noThisInStatic: see above.
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+
+  constructor(...jobsThenOptions: [...Schedulable[], SchedulerOptions] | Schedulable[]) {
+    const { items, options } = splitTrailingOptions<SchedulerOptions>(jobsThenOptions);
+    rejectUnknownOptions("PureScheduler()", options, SCHEDULER_OPTION_NAMES);
+    initSchedulerState(this, options, "PureScheduler()");
+    this.update(items as Schedulable[]);
+  }
+
+  /** How many jobs may run at once; 0 or null for no limit. */
+  get jobsWindow(): number | null {
+    return this._window;
+  }
+  set jobsWindow(value: number | null | undefined) {
+    this._window = checkWindow(whereOf(this), value);
+  }
+  /** Milliseconds for the whole run, or null for none. */
+  get timeout(): number | null {
+    return this._timeout;
+  }
+  set timeout(value: number | null | undefined) {
+    this._timeout = checkDuration(whereOf(this), "timeout", value);
+  }
+  /** Milliseconds for the shutdown phase, or null for none. */
+  get shutdownTimeout(): number | null {
+    return this._shutdownTimeout;
+  }
+  set shutdownTimeout(value: number | null | undefined) {
+    this._shutdownTimeout = checkDuration(whereOf(this), "shutdownTimeout", value);
+  }
+  /** Verbose lines show times relative to this watch. */
+  get watch(): Watch | undefined {
+    return this._watch;
+  }
+  set watch(value: Watch | null | undefined) {
+    this._watch = checkWatch(whereOf(this), value);
+  }
+  /** Whether runs print a line per event. */
+  get verbose(): boolean {
+    return this._verbose;
+  }
+  set verbose(value: boolean) {
+    this._verbose = checkBoolean(whereOf(this), "verbose", value, false);
+  }
+
+  /** The jobs of this scheduler (not those of nested schedulers). */
+  get jobs(): ReadonlySet<AbstractJob> {
+    return this._members;
+  }
+  /** How many jobs this scheduler holds (nested ones count as one). */
+  get size(): number {
+    return this._members.size;
+  }
+  [Symbol.iterator](): Iterator<AbstractJob> {
+    return this._members[Symbol.iterator]();
+  }
+
+  /**
+   * The typed event target of this scheduler: listen to `job:started`,
+   * `job:done`, `scheduler:ended` and the others. Events of nested
+   * schedulers reach the enclosing schedulers' listeners too.
+   */
+  get events(): SchedulerEvents {
+    if (this._events === undefined) this._events = new SchedulerEvents();
+    return this._events;
+  }
+
+  /** Adds a job, or every job of a sequence. Returns the scheduler. */
+  add(job: Schedulable): this {
+    return this.update([job]);
+  }
+
+  /** Adds several jobs or sequences; either all are added or, on error, none. */
+  update(jobs: Iterable<Schedulable>): this {
+    const where = `${whereOf(this)}.update()`;
+    if (jobs === null || typeof jobs !== "object" || !(Symbol.iterator in jobs)) {
+      throw new TypeError(`${where}: expected an iterable of jobs, got ${describeValue(jobs)}`);
+    }
+    const toAdd: AbstractJob[] = [];
+    let index = 0;
+    for (const item of jobs as Iterable<unknown>) {
+      index++;
+      if (item instanceof AbstractJobClass) toAdd.push(item);
+      else if (isSequence(item)) toAdd.push(...item.jobs);
+      else {
+        throw new TypeError(
+          `${whereOf(this)}.add(): item ${index} must be a job or a Sequence, got ${describeValue(item)}`,
+        );
+      }
+    }
+    for (const job of toAdd) checkCanAdd(this, job);
+    for (const job of toAdd) {
+      this._members.add(job);
+      job._owner = this;
+    }
+    return this;
+  }
+
+  /** Removes a job; throws if it is not in this scheduler. */
+  remove(job: AbstractJob): this {
+    if (!(job instanceof AbstractJobClass)) {
+      throw new TypeError(`${whereOf(this)}.remove(): expected a job, got ${describeValue(job)}`);
+    }
+    if (!this._members.has(job)) {
+      throw new Error(`${whereOf(this)}.remove(): job ${nameOf(job)} is not in this scheduler`);
+    }
+    if (this._busy) {
+      throw new Error(
+        `${whereOf(this)}: cannot remove job ${nameOf(job)} while the scheduler runs`,
+      );
+    }
+    this._members.delete(job);
+    job._owner = undefined;
+    return this;
+  }
+
+  /**
+   * Runs the jobs, each once its requirements are done, within the window
+   * and the timeout, then shuts them down. Resolves true when every
+   * non-forever job is done, no critical job raised and the timeout did not
+   * expire; false otherwise. Rejects before starting anything on a cycle, a
+   * requirement outside the scheduler, or when it is already running.
+   */
+  async run(options: RunOptions = {}): Promise<boolean> {
+    return runScheduler(this, options);
+  }
+
+  /** An alias of {@link PureScheduler.run}. */
+  orchestrate(options: RunOptions = {}): Promise<boolean> {
+    return this.run(options);
+  }
+
+  /**
+   * Calls each job's `shutdown()` once, all at once, for at most
+   * `shutdownTimeout`. A run does this by itself when it ends; calling it
+   * again does nothing more and answers the same. Resolves true when every
+   * shutdown completed in time without throwing.
+   */
+  shutdown(): Promise<boolean> {
+    if (this._shutdownAnswer === undefined) {
+      this._shutdownAnswer = shutdownJobs(this._members, this.shutdownTimeout);
+    }
+    return this._shutdownAnswer;
+  }
+
+  /** True if the last run failed because a critical job raised an exception. */
+  failedCritical(): boolean {
+    return this._status === "critical";
+  }
+
+  /** True if the last run failed because its timeout expired. */
+  failedTimeOut(): boolean {
+    return this._status === "timeout";
+  }
+
+  /** Why the last run failed, or `FINE`. */
+  why(): string {
+    switch (this._status) {
+      case "timeout":
+        return `TIMED OUT after ${this._timeoutUsed} ms`;
+      case "critical":
+        return "a CRITICAL job has raised an exception";
+      case "aborted":
+        return `ABORTED: ${abortText(this._abortReason)}`;
+      default:
+        return "FINE";
+    }
+  }
+
+  /** `2D + 3R + 4I = 9`: done, running (not done), and the rest. */
+  stats(): string {
+    const { done, ongoing, idle } = countStates(this);
+    return `${done}D + ${ongoing}R + ${idle}I = ${this._members.size}`;
+  }
+
+  /** `Scheduler with 2 done + 3 ongoing + 4 idle = 9 job(s)` */
+  toString(): string {
+    const { done, ongoing, idle } = countStates(this);
+    return `Scheduler with ${done} done + ${ongoing} ongoing + ${idle} idle = ${this._members.size} job(s)`;
+  }
+
+  /** For `console.log` in Node. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
+  /** True if the graph, and that of every nested scheduler, has no cycle and can start. */
+  checkCycles(): boolean {
+    return checkCycles(this);
+  }
+
+  /**
+   * Drops every requirement that points outside this scheduler, here and in
+   * nested schedulers. Returns true if nothing had to be dropped. With
+   * `verbose`, prints each dropped requirement.
+   */
+  sanitize(options: { verbose?: boolean } = {}): boolean {
+    const verbose = checkBoolean("sanitize()", "verbose", options.verbose, this.verbose);
+    let fine = true;
+    for (const job of this._members) {
+      const required = job._required;
+      if (required !== undefined) {
+        for (const requirement of [...required]) {
+          if (requirement._owner !== this) {
+            required.delete(requirement);
+            fine = false;
+            if (verbose) {
+              writeOut(
+                `WARNING: job ${nameOf(job)} in scheduler ${describeScheduler(this)} ` +
+                  `dropped requirement ${nameOf(requirement)}, which is outside it\n`,
+              );
+            }
+          }
+        }
+      }
+      if (isScheduler(job) && !job.sanitize({ verbose })) fine = false;
+    }
+    return fine;
+  }
+
+  /** The jobs in an order that respects requirements; throws naming a cycle if there is one. */
+  topologicalOrder(): Iterable<AbstractJob> {
+    return topologicalOrder(this);
+  }
+
+  /** The jobs that require nothing. */
+  *entryJobs(): Iterable<AbstractJob> {
+    for (const job of this._members) {
+      if (job.required.size === 0) yield job;
+    }
+  }
+
+  /**
+   * The jobs no other job of this scheduler requires. Forever jobs are left
+   * out unless `discardForever` is false. (`computeBacklinks` is accepted
+   * for compatibility; links are always computed.)
+   */
+  *exitJobs(
+    options: { discardForever?: boolean; computeBacklinks?: boolean } = {},
+  ): Iterable<AbstractJob> {
+    const discardForever = checkBoolean(
+      "exitJobs()",
+      "discardForever",
+      options.discardForever,
+      true,
+    );
+    const successors = successorsMap(this);
+    for (const job of this._members) {
+      if (discardForever && job.forever) continue;
+      if (successors.get(job)?.length === 0) yield job;
+    }
+  }
+
+  /**
+   * Every job, nested ones included (depth first). Nested schedulers
+   * themselves are yielded too when `scanSchedulers` is true.
+   */
+  *iterateJobs(options: { scanSchedulers?: boolean } = {}): Iterable<AbstractJob> {
+    const scanSchedulers = checkBoolean(
+      "iterateJobs()",
+      "scanSchedulers",
+      options.scanSchedulers,
+      false,
+    );
+    for (const job of this._members) {
+      if (isScheduler(job)) {
+        if (scanSchedulers) yield job;
+        yield* job.iterateJobs({ scanSchedulers });
+      } else {
+        yield job;
+      }
+    }
+  }
+
+  /** The jobs of this scheduler that the given jobs directly require. */
+  predecessors(...jobs: AbstractJob[]): Set<AbstractJob> {
+    checkMembers(this, "predecessors()", jobs);
+    const found = new Set<AbstractJob>();
+    for (const job of jobs)
+      for (const required of internalRequirements(job, this)) found.add(required);
+    return found;
+  }
+
+  /** The jobs of this scheduler that directly require one of the given jobs. */
+  successors(...jobs: AbstractJob[]): Set<AbstractJob> {
+    checkMembers(this, "successors()", jobs);
+    const map = successorsMap(this);
+    const found = new Set<AbstractJob>();
+    for (const job of jobs) for (const next of map.get(job) ?? []) found.add(next);
+    return found;
+  }
+
+  /** Every job the given jobs require, directly or not. */
+  predecessorsUpstream(...jobs: AbstractJob[]): Set<AbstractJob> {
+    checkMembers(this, "predecessorsUpstream()", jobs);
+    return closure(jobs, (job) => internalRequirements(job, this));
+  }
+
+  /** Every job that requires one of the given jobs, directly or not. */
+  successorsDownstream(...jobs: AbstractJob[]): Set<AbstractJob> {
+    checkMembers(this, "successorsDownstream()", jobs);
+    const map = successorsMap(this);
+    return closure(jobs, (job) => map.get(job) ?? []);
+  }
+
+  /**
+   * Removes `job`, first making each job that required it require its
+   * requirements instead, so that the order around it is kept.
+   */
+  bypassAndRemove(job: AbstractJob): void {
+    checkMembers(this, "bypassAndRemove()", [job]);
+    const upstream = [...internalRequirements(job, this)];
+    for (const next of this.successors(job)) {
+      next.requires(job, { remove: true });
+      next.requires(upstream);
+    }
+    this.remove(job);
+  }
+
+  /** Keeps only the given jobs, then drops requirements on the removed ones. */
+  keepOnly(jobs: Iterable<AbstractJob>): void {
+    const keep = new Set(jobs);
+    for (const job of [...this._members]) {
+      if (!keep.has(job)) this.remove(job);
+    }
+    this.sanitize({ verbose: false });
+  }
+
+  /**
+   * Keeps only the jobs downstream of `starts` and upstream of `ends` (either
+   * bound may be omitted), with the bounds themselves kept unless
+   * `keepStarts` / `keepEnds` is false.
+   */
+  keepOnlyBetween(options: {
+    starts?: Iterable<AbstractJob>;
+    ends?: Iterable<AbstractJob>;
+    keepStarts?: boolean;
+    keepEnds?: boolean;
+  }): void {
+    if (!isPlainObject(options)) {
+      throw new TypeError(
+        `keepOnlyBetween(): expected an options object, got ${describeValue(options)}`,
+      );
+    }
+    const keepStarts = checkBoolean("keepOnlyBetween()", "keepStarts", options.keepStarts, true);
+    const keepEnds = checkBoolean("keepOnlyBetween()", "keepEnds", options.keepEnds, true);
+    const starts = options.starts === undefined ? undefined : [...options.starts];
+    const ends = options.ends === undefined ? undefined : [...options.ends];
+    if (starts) checkMembers(this, "keepOnlyBetween()", starts);
+    if (ends) checkMembers(this, "keepOnlyBetween()", ends);
+    let keep = new Set(this._members);
+    if (starts) {
+      const downstream = this.successorsDownstream(...starts);
+      for (const start of starts) downstream.add(start);
+      keep = new Set([...keep].filter((job) => downstream.has(job)));
+    }
+    if (ends) {
+      const upstream = this.predecessorsUpstream(...ends);
+      for (const end of ends) upstream.add(end);
+      keep = new Set([...keep].filter((job) => upstream.has(job)));
+    }
+    if (starts && !keepStarts) for (const start of starts) keep.delete(start);
+    if (ends && !keepEnds) for (const end of ends) keep.delete(end);
+    this.keepOnly(keep);
+  }
+
+  /** Prints the jobs in topological order with their status, and returns the text. */
+  list(options: { details?: boolean } = {}): string {
+    return list(this, options);
+  }
+
+  /** Prints the jobs in no particular order (works on a graph with cycles), and returns the text. */
+  listSafe(): string {
+    return listSafe(this);
+  }
+
+  /** Prints why the run failed, the listing, counts and every exception; returns the text. */
+  debrief(options: { details?: boolean } = {}): string {
+    return debrief(this, options);
+  }
+
+  /** The graph in DOT format: `digraph asynciojobs{...}`. */
+  dotFormat(options: DotFormatOptions = {}): string {
+    return dotFormat(this, options);
+  }
+
+  /** Writes `dotFormat()` to `filename`; resolves with `(Over)wrote <filename>`. Node only. */
+  async exportAsDotfile(filename: string): Promise<string> {
+    const { exportAsDotfile } = await import("../node/files.js");
+    return exportAsDotfile(this, filename);
+  }
+
+  /** Renders the graph to `<filename>.<suffix>` without a system Graphviz; resolves with the file name. Node only. */
+  async exportAsGraphic(filename: string, suffix: "svg" | "png"): Promise<string> {
+    const { exportAsGraphic } = await import("../node/files.js");
+    return exportAsGraphic(this, filename, suffix);
+  }
+
+  /** Renders the graph to `<filename>.svg`. Node only. */
+  exportAsSvgfile(filename: string): Promise<string> {
+    return this.exportAsGraphic(filename, "svg");
+  }
+
+  /** Renders the graph to `<filename>.png`. Node only. */
+  exportAsPngfile(filename: string): Promise<string> {
+    return this.exportAsGraphic(filename, "png");
+  }
+
+  /** The graph as an object holding its DOT text, renderable to SVG, shown as SVG in notebooks. */
+  graph(): SchedulerGraph {
+    return new SchedulerGraph(this.dotFormat());
+  }
+}
+
+// Helpers are module functions, not #private methods: the Scheduler class
+// borrows PureScheduler's methods, and #private members would not follow.
+
+function whereOf(scheduler: PureScheduler): string {
+  return `scheduler ${describeScheduler(scheduler)}`;
+}
+
+function countStates(scheduler: PureScheduler): { done: number; ongoing: number; idle: number } {
+  let done = 0;
+  let ongoing = 0;
+  for (const job of scheduler._members) {
+    if (job._state === DONE) done++;
+    else if (job._state === RUNNING) ongoing++;
+  }
+  return { done, ongoing, idle: scheduler._members.size - done - ongoing };
+}
+
+function checkCanAdd(scheduler: PureScheduler, job: AbstractJob): void {
+  if (job._owner !== undefined && job._owner !== scheduler) {
+    throw new Error(
+      `${whereOf(scheduler)}: job ${nameOf(job)} already belongs to another scheduler; a job belongs to one scheduler at most`,
+    );
+  }
+  if (scheduler._busy && !scheduler._members.has(job)) {
+    throw new Error(
+      `${whereOf(scheduler)}: cannot add job ${nameOf(job)} while the scheduler runs`,
+    );
+  }
+  // A scheduler may not end up inside itself, however deep.
+  for (
+    let enclosing: PureScheduler | undefined = scheduler;
+    enclosing;
+    enclosing = (enclosing as { _owner?: PureScheduler })._owner
+  ) {
+    if ((enclosing as unknown) === job) {
+      throw new Error(`${whereOf(scheduler)}: cannot add scheduler ${nameOf(job)} inside itself`);
+    }
+  }
+}
+
+function checkMembers(scheduler: PureScheduler, where: string, jobs: readonly unknown[]): void {
+  for (const job of jobs) {
+    if (!(job instanceof AbstractJobClass)) {
+      throw new TypeError(`${where}: expected jobs, got ${describeValue(job)}`);
+    }
+    if (!scheduler._members.has(job)) {
+      throw new Error(`${where}: job ${nameOf(job)} is not in this scheduler`);
+    }
+  }
+}
+
+function abortText(reason: unknown): string {
+  if (reason instanceof Error) return reason.message || reason.name;
+  return String(reason);
+}
+
+/**
+ * The run shared by PureScheduler and Scheduler: checks the options, refuses
+ * a second concurrent run, wires verbose output, and orchestrates.
+ *
+ * @internal
+ */
+export async function runScheduler(
+  scheduler: PureScheduler,
+  options: RunOptions = {},
+): Promise<boolean> {
+  const where = `scheduler ${describeScheduler(scheduler)}: run()`;
+  if (!isPlainObject(options) && !(options instanceof Object && "signal" in options)) {
+    throw new TypeError(`${where}: options must be an object, got ${describeValue(options)}`);
+  }
+  const signal = options.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(
+      `${where}: option "signal" must be an AbortSignal, got ${describeValue(signal)}`,
+    );
+  }
+  if (scheduler._busy) {
+    throw new Error(`${where}: the scheduler is already running; wait for its run to settle`);
+  }
+  scheduler._busy = true;
+  const detach = scheduler.verbose ? attachVerbose(scheduler) : undefined;
+  try {
+    return await orchestrate(scheduler, signal);
+  } catch (error) {
+    scheduler._busy = false;
+    throw error;
+  } finally {
+    detach?.();
+  }
+}
+
+/**
+ * What a critical Scheduler rejects with after a failed run: a TimeoutError,
+ * the critical job's own exception, or the abort reason.
+ *
+ * @internal
+ */
+export function failureOf(scheduler: PureScheduler): unknown {
+  switch (scheduler._status) {
+    case "timeout":
+      return new TimeoutError(
+        `scheduler ${describeScheduler(scheduler)} timed out after ${scheduler._timeoutUsed} ms`,
+      );
+    case "critical":
+      return scheduler._culprit?._outcome;
+    case "aborted":
+      return scheduler._abortReason;
+    default:
+      return new Error(`scheduler ${describeScheduler(scheduler)} failed`);
+  }
+}

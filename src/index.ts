@@ -1,0 +1,44 @@
+/**
+ * asyncjobs: run async jobs whose requirements form a directed acyclic graph,
+ * with a concurrency window, a global timeout, critical and forever jobs,
+ * nested schedulers, sequences, listings and graph drawings.
+ *
+ * This entry is the runtime-neutral core: it runs in Node, Deno, Bun and
+ * browsers. File exports and the command line live in `asyncjobs/node`.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  JobEvent,
+  type JobEventType,
+  SchedulerEvent,
+  type SchedulerEventListener,
+  type SchedulerEventMap,
+  SchedulerEvents,
+  type SchedulerEventType,
+} from "./engine/events.js";
+export {
+  PureScheduler,
+  type RunOptions,
+  type RunStatus,
+  type Schedulable,
+  type SchedulerOptions,
+} from "./engine/pure-scheduler.js";
+export { type NestedSchedulerOptions, Scheduler } from "./engine/scheduler.js";
+export {
+  AbstractJob,
+  type JobOptions,
+  type Requirement,
+  type RequiresOptions,
+} from "./jobs/abstract-job.js";
+export type { JobContext } from "./jobs/context.js";
+export { Job, type JobFunction, type JobFunctionOptions } from "./jobs/job.js";
+export { PrintJob, type PrintJobOptions } from "./jobs/print-job.js";
+export { Sequence, type SequenceOptions } from "./jobs/sequence.js";
+export type { LifecycleName } from "./jobs/state.js";
+export type { DotFormatOptions } from "./presentation/dot.js";
+export { SchedulerGraph } from "./presentation/graph.js";
+export { CancelledError, TimeoutError } from "./util/errors.js";
+export { sleep } from "./util/sleep.js";
+export { Watch, type WatchOptions } from "./util/watch.js";

@@ -1,0 +1,357 @@
+/**
+ * The base class of everything a scheduler runs: requirements, lifecycle,
+ * result and the textual representations used by listings.
+ */
+
+// Type-only imports: no runtime cycle between jobs and schedulers.
+import type { PureScheduler } from "../engine/pure-scheduler.js";
+import {
+  reprMain,
+  reprRequires,
+  reprResult,
+  reprShort,
+  resolvedGraphLabel,
+  resolvedTextLabel,
+} from "../presentation/repr.js";
+import { describeValue, isPlainObject } from "../util/describe.js";
+import { checkBoolean, checkString, rejectUnknownOptions } from "../util/options.js";
+import { SCHEDULER_BRAND, SEQUENCE_BRAND } from "./brands.js";
+import { type JobContext, RunContext } from "./context.js";
+import type { Sequence } from "./sequence.js";
+import { DONE, IDLE, type LifecycleState, RUNNING, SCHEDULED } from "./state.js";
+
+/**
+ * Anything that can stand for requirements: a job, a sequence (standing for
+ * its last job), `null`/`undefined` (ignored), or any nesting of iterables of
+ * those (arrays, sets, ...).
+ */
+export type Requirement = AbstractJob | Sequence | null | undefined | Iterable<Requirement>;
+
+/** Options every job accepts. */
+export interface JobOptions {
+  /** Shown in listings and graphs instead of the class's default label. */
+  label?: string;
+  /** When true (the default), the job raising an exception stops the whole run. */
+  critical?: boolean;
+  /** When true, the run does not wait for the job and cancels it once the other jobs are done. */
+  forever?: boolean;
+  /** Jobs (or sequences) that must be done before this one starts. */
+  required?: Requirement;
+  /** A scheduler to add the job to at once. */
+  scheduler?: PureScheduler | null;
+}
+
+/** The option names {@link AbstractJob} reads, for subclasses that validate their options. */
+export const JOB_OPTION_NAMES: ReadonlySet<string> = new Set([
+  "label",
+  "critical",
+  "forever",
+  "required",
+  "scheduler",
+]);
+
+/** Options of {@link AbstractJob.requires}. */
+export interface RequiresOptions {
+  /** Drop the given requirements instead of adding them; throws if one is absent. */
+  remove: boolean;
+}
+
+const EMPTY_REQUIREMENTS: ReadonlySet<AbstractJob> = new Set();
+
+/** How a job is named in error messages: by its label, else its text label. */
+export function nameOf(job: AbstractJob): string {
+  return `"${resolvedTextLabel(job)}"`;
+}
+
+/**
+ * Flattens requirements into `out`, validating every leaf. Throws a TypeError
+ * naming `where` and the culprit, before anything is applied by the caller.
+ */
+export function flattenRequirements(
+  where: string,
+  items: Iterable<unknown>,
+  out: AbstractJob[],
+): void {
+  for (const item of items) {
+    if (item === null || item === undefined) continue;
+    if (item instanceof AbstractJob) {
+      out.push(item);
+    } else if (isSequence(item)) {
+      const last = item.jobs[item.jobs.length - 1];
+      if (last) out.push(last);
+    } else if (typeof item === "object" && Symbol.iterator in item && !isPlainObject(item)) {
+      flattenRequirements(where, item as Iterable<unknown>, out);
+    } else {
+      throw new TypeError(
+        `${where}: expected a job, a Sequence, null or an iterable of those, got ${describeValue(item)}`,
+      );
+    }
+  }
+}
+
+function isSequence(value: unknown): value is Sequence {
+  return typeof value === "object" && value !== null && SEQUENCE_BRAND in value;
+}
+
+/**
+ * The base class of all jobs. Subclasses implement {@link AbstractJob.run};
+ * everything else (requirements, lifecycle, results, labels) is here.
+ *
+ * @typeParam T - what `run` resolves with, returned by {@link AbstractJob.result}.
+ */
+export abstract class AbstractJob<T = unknown> {
+  /** Shown in listings and graphs; falls back to {@link AbstractJob.textLabel}. */
+  label: string | undefined;
+  /** When true, an exception of this job stops the whole run. */
+  critical: boolean;
+  /** When true, the run does not wait for this job and cancels it at the end. */
+  forever: boolean;
+
+  // Engine state. Kept as plain fields on the job (no side tables) so that a
+  // run touches few objects per job; see bench/NOTES.md.
+  /** @internal */ _required: Set<AbstractJob> | undefined = undefined;
+  /** @internal */ _owner: PureScheduler | undefined = undefined;
+  /** @internal */ _state: LifecycleState = IDLE;
+  /** @internal */ _raised = false;
+  /** @internal */ _outcome: unknown = undefined;
+  /** @internal */ _context: RunContext | undefined = undefined;
+  /** @internal */ _pending = 0;
+  /** @internal */ _successors: AbstractJob[] | undefined = undefined;
+  /** @internal */ _id: string | undefined = undefined;
+
+  constructor(options: JobOptions = {}) {
+    const where = `${new.target.name}()`;
+    if (!isPlainObject(options)) {
+      throw new TypeError(
+        `${where}: options must be a plain object, got ${describeValue(options)}`,
+      );
+    }
+    this.label = checkString(where, "label", options.label);
+    this.critical = checkBoolean(where, "critical", options.critical, true);
+    this.forever = checkBoolean(where, "forever", options.forever, false);
+    const scheduler = options.scheduler;
+    if (scheduler !== undefined && scheduler !== null && !isScheduler(scheduler)) {
+      throw new TypeError(
+        `${where}: option "scheduler" must be a PureScheduler or a Scheduler, got ${describeValue(scheduler)}`,
+      );
+    }
+    if (options.required !== undefined && options.required !== null) {
+      this.requires(options.required as Requirement);
+    }
+    scheduler?.add(this);
+  }
+
+  /**
+   * What the job does. The scheduler calls it with a context holding the
+   * job's abort signal; the value it resolves with is the job's result.
+   */
+  abstract run(context: JobContext): Promise<T>;
+
+  /**
+   * Called once by the scheduler when its run ends, for light housekeeping.
+   * The default does nothing. Schedulers answer whether every shutdown
+   * completed in time.
+   */
+  async shutdown(): Promise<unknown> {
+    return undefined;
+  }
+
+  /**
+   * How the engine starts the job: `run(context)` unless a subclass can do
+   * it cheaper (Job calls its function directly). May return a plain value
+   * or throw synchronously; the engine handles both.
+   *
+   * @internal
+   */
+  _invoke(context: RunContext): unknown {
+    return this.run(context);
+  }
+
+  /**
+   * Whether `shutdown()` does something worth calling; the engine skips the
+   * default no-op, which matters with a million jobs.
+   *
+   * @internal
+   */
+  _hasShutdown(): boolean {
+    return this.shutdown !== AbstractJob.prototype.shutdown;
+  }
+
+  /** The jobs this one requires. */
+  get required(): ReadonlySet<AbstractJob> {
+    return this._required ?? EMPTY_REQUIREMENTS;
+  }
+
+  /**
+   * Adds requirements: jobs, sequences (their last job), nested arrays or
+   * sets of those; `null`/`undefined` are ignored and a job never requires
+   * itself. Ends with `{ remove: true }` to drop them instead (throws if one
+   * was not there). Either all are applied or, on error, none.
+   */
+  requires(...requirements: (Requirement | RequiresOptions)[]): this {
+    let remove = false;
+    let items: unknown[] = requirements;
+    const last = requirements[requirements.length - 1];
+    if (isPlainObject(last)) {
+      rejectUnknownOptions(`${nameOf(this)}.requires()`, last, new Set(["remove"]));
+      remove = checkBoolean(`${nameOf(this)}.requires()`, "remove", last.remove, false);
+      items = requirements.slice(0, -1);
+    }
+    const jobs: AbstractJob[] = [];
+    flattenRequirements(`job ${nameOf(this)}: requires()`, items, jobs);
+    if (remove) {
+      for (const job of jobs) {
+        if (job !== this && !this._required?.has(job)) {
+          throw new Error(
+            `job ${nameOf(this)}: cannot remove requirement ${nameOf(job)}, which it does not require`,
+          );
+        }
+      }
+      for (const job of jobs) this._required?.delete(job);
+    } else {
+      for (const job of jobs) {
+        if (job === this) continue;
+        if (this._required === undefined) this._required = new Set();
+        this._required.add(job);
+      }
+    }
+    return this;
+  }
+
+  /** Not yet scheduled: some requirement is not done, or the run has not started. */
+  isIdle(): boolean {
+    return this._state === IDLE;
+  }
+  /** Requirements met; waiting for a slot in the window, or further along. */
+  isScheduled(): boolean {
+    return this._state >= SCHEDULED;
+  }
+  /** Started (and maybe done). */
+  isRunning(): boolean {
+    return this._state >= RUNNING;
+  }
+  /** Finished, by returning or by raising; false for a cancelled job. */
+  isDone(): boolean {
+    return this._state === DONE;
+  }
+  /** Whether an exception of this job stops the run. */
+  isCritical(): boolean {
+    return this.critical;
+  }
+  /** True once the scheduler has cancelled this job (its signal is aborted). */
+  isCancelled(): boolean {
+    return this._context?._cancelled === true && this._state !== DONE;
+  }
+
+  /** What the job threw, if it is done and raised; `undefined` otherwise. */
+  raisedException(): unknown {
+    return this._state === DONE && this._raised ? this._outcome : undefined;
+  }
+
+  /**
+   * The value the job resolved with. Throws if the job is not done, and
+   * rethrows the job's own exception if it raised.
+   */
+  result(): T {
+    if (this._state !== DONE) {
+      throw new Error(`job ${nameOf(this)} is not done: it has no result yet`);
+    }
+    if (this._raised) throw this._outcome;
+    return this._outcome as T;
+  }
+
+  /** A one-line description for listings; subclasses override it. */
+  textLabel(): string | undefined {
+    return undefined;
+  }
+
+  /** A description for graphs (may hold newlines); defaults to the text label. */
+  graphLabel(): string | undefined {
+    return undefined;
+  }
+
+  /** Extra lines shown by `list({ details: true })`; none by default. */
+  details(): string | undefined {
+    return undefined;
+  }
+
+  /** DOT attributes of this job's box: rounded, red and thick if critical, dashed if forever. */
+  dotStyle(): Record<string, string | number> {
+    const style: Record<string, string | number> = {
+      shape: "box",
+      style: this.forever ? "rounded,dashed" : "rounded",
+    };
+    if (this.critical) {
+      style.color = "red";
+      style.penwidth = 2;
+    }
+    return style;
+  }
+
+  /** The id the listing gives this job inside its scheduler, `??` before one is set. */
+  reprId(): string {
+    return this._id ?? "??";
+  }
+  /** The 7-character status badge (critical, outcome, lifecycle, forever). */
+  reprShort(): string {
+    return reprShort(this);
+  }
+  /** `<ClassName \`label\`>` */
+  reprMain(): string {
+    return reprMain(this);
+  }
+  /** `[not done]`, `[[ -> value]]`, or the exception the job raised. */
+  reprResult(): string {
+    return reprResult(this);
+  }
+  /** `requires={01, 02}`, or an empty string. */
+  reprRequires(): string {
+    return reprRequires(this);
+  }
+  /** The label used in graphs: `graphLabel()`, else `<id>: <text label>`. */
+  resolvedGraphLabel(): string {
+    return resolvedGraphLabel(this);
+  }
+
+  /** `reprShort reprMain reprResult reprRequires`, as a listing line shows it. */
+  toString(): string {
+    const requires = this.reprRequires();
+    return `${this.reprShort()} ${this.reprMain()} ${this.reprResult()}${requires ? ` ${requires}` : ""}`;
+  }
+
+  /** For `console.log` in Node: the same text as `toString()`. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
+  /**
+   * Runs this one job on its own, outside any scheduler run, updating its
+   * lifecycle and result as a run would. Resolves with its result or rejects
+   * with its exception.
+   */
+  async standaloneRun(): Promise<T> {
+    const context = new RunContext();
+    this._context = context;
+    this._state = RUNNING;
+    this._raised = false;
+    this._outcome = undefined;
+    try {
+      const value = (await this._invoke(context)) as T;
+      this._outcome = value;
+      return value;
+    } catch (error) {
+      this._raised = true;
+      this._outcome = error;
+      throw error;
+    } finally {
+      this._state = DONE;
+    }
+  }
+}
+
+/** Whether `value` is a PureScheduler or a Scheduler (both carry the brand). */
+export function isScheduler(value: unknown): value is PureScheduler {
+  return typeof value === "object" && value !== null && SCHEDULER_BRAND in value;
+}
+
+export { DONE, IDLE, RUNNING, SCHEDULED };

@@ -1,0 +1,80 @@
+/**
+ * The job made from a function: the everyday way to put work in a scheduler.
+ */
+import { describeValue, isThenable } from "../util/describe.js";
+import { rejectUnknownOptions } from "../util/options.js";
+import { AbstractJob, JOB_OPTION_NAMES, type JobOptions } from "./abstract-job.js";
+import type { JobContext, RunContext } from "./context.js";
+
+/** What a {@link Job} runs: a function of the job's context, returning a value or a promise. */
+export type JobFunction<T> = (context: JobContext) => T | PromiseLike<T>;
+
+/** Options of {@link Job}: those of every job, plus a shutdown hook. */
+export interface JobFunctionOptions extends JobOptions {
+  /** Called once when the scheduler's run ends (its `shutdown` phase). */
+  shutdown?: () => unknown;
+}
+
+const JOB_FUNCTION_OPTION_NAMES: ReadonlySet<string> = new Set([...JOB_OPTION_NAMES, "shutdown"]);
+
+/**
+ * A job that runs a function. The function is called afresh each time the
+ * job runs, with a context holding the job's abort signal.
+ *
+ * @example
+ * ```ts
+ * const fetchIt = new Job(async ({ signal }) => (await fetch(url, { signal })).text(),
+ *                         { label: "fetch" });
+ * ```
+ */
+export class Job<T = unknown> extends AbstractJob<T> {
+  readonly #run: JobFunction<T>;
+  readonly #shutdown: (() => unknown) | undefined;
+
+  constructor(run: JobFunction<T>, options: JobFunctionOptions = {}) {
+    if (isThenable(run)) {
+      throw new TypeError(
+        "Job(): got a promise, which is already running when it exists; " +
+          "pass a function instead: new Job(() => promise) or new Job(async ({ signal }) => ...)",
+      );
+    }
+    if (typeof run !== "function") {
+      throw new TypeError(`Job(): expected a function to run, got ${describeValue(run)}`);
+    }
+    const { shutdown, ...jobOptions } = options ?? {};
+    rejectUnknownOptions("Job()", options ?? {}, JOB_FUNCTION_OPTION_NAMES);
+    if (shutdown !== undefined && typeof shutdown !== "function") {
+      throw new TypeError(
+        `Job(): option "shutdown" must be a function, got ${describeValue(shutdown)}`,
+      );
+    }
+    super(jobOptions);
+    this.#run = run;
+    this.#shutdown = shutdown;
+  }
+
+  /** Calls the job's function; resolves with what it returns. */
+  override async run(context: JobContext): Promise<T> {
+    return await this.#run(context);
+  }
+
+  /** Calls the `shutdown` option, if one was given. */
+  override async shutdown(): Promise<unknown> {
+    return await this.#shutdown?.();
+  }
+
+  /** @internal */
+  override _invoke(context: RunContext): unknown {
+    return this.#run(context);
+  }
+
+  /** @internal */
+  override _hasShutdown(): boolean {
+    return this.#shutdown !== undefined || this.shutdown !== Job.prototype.shutdown;
+  }
+
+  /** `Job[functionName (...)]`, as the original names its jobs. */
+  override textLabel(): string {
+    return `Job[${this.#run.name || "anonymous"} (...)]`;
+  }
+}

@@ -1,0 +1,6 @@
+/**
+ * The Node entry of asyncjobs: everything of the core, plus what needs Node.
+ *
+ * @module
+ */
+export * from "../index.js";
