@@ -28,8 +28,10 @@ const JOB_FUNCTION_OPTION_NAMES: ReadonlySet<string> = new Set([...JOB_OPTION_NA
  * ```
  */
 export class Job<T = unknown> extends AbstractJob<T> {
-  readonly #run: JobFunction<T>;
-  readonly #shutdown: (() => unknown) | undefined;
+  // Plain fields rather than #private ones: AbstractJob's constructor may
+  // need this job's label (for an error message) before they are set.
+  /** @internal */ readonly _function: JobFunction<T>;
+  /** @internal */ readonly _onShutdown: (() => unknown) | undefined;
 
   constructor(run: JobFunction<T>, options: JobFunctionOptions = {}) {
     if (isThenable(run)) {
@@ -49,32 +51,32 @@ export class Job<T = unknown> extends AbstractJob<T> {
       );
     }
     super(jobOptions);
-    this.#run = run;
-    this.#shutdown = shutdown;
+    this._function = run;
+    this._onShutdown = shutdown;
   }
 
   /** Calls the job's function; resolves with what it returns. */
   override async run(context: JobContext): Promise<T> {
-    return await this.#run(context);
+    return await this._function(context);
   }
 
   /** Calls the `shutdown` option, if one was given. */
   override async shutdown(): Promise<unknown> {
-    return await this.#shutdown?.();
+    return await this._onShutdown?.();
   }
 
   /** @internal */
   override _invoke(context: RunContext): unknown {
-    return this.#run(context);
+    return this._function(context);
   }
 
   /** @internal */
   override _hasShutdown(): boolean {
-    return this.#shutdown !== undefined || this.shutdown !== Job.prototype.shutdown;
+    return this._onShutdown !== undefined || this.shutdown !== Job.prototype.shutdown;
   }
 
   /** `Job[functionName (...)]`, as the original names its jobs. */
   override textLabel(): string {
-    return `Job[${this.#run.name || "anonymous"} (...)]`;
+    return `Job[${this._function?.name || "anonymous"} (...)]`;
   }
 }

@@ -1,0 +1,99 @@
+/**
+ * Test helpers: gates that jobs wait on, so tests drive a run step by step
+ * through events instead of sleeping.
+ */
+import { Job, type JobContext } from "asyncjobs";
+
+/** A promise with its resolve and reject functions. */
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (reason: unknown) => void;
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** A job that signals when it starts and finishes when its gate opens (or its signal aborts). */
+export interface GatedJob<T> {
+  job: Job<T>;
+  started: Promise<JobContext>;
+  open: (value: T) => void;
+  fail: (reason: unknown) => void;
+  runs: () => number;
+}
+
+export function gatedJob<T = string>(
+  label: string,
+  options: ConstructorParameters<typeof Job>[1] = {},
+): GatedJob<T> {
+  let gate = deferred<T>();
+  const started = deferred<JobContext>();
+  let runs = 0;
+  const job = new Job<T>(
+    async (context) => {
+      runs++;
+      started.resolve(context);
+      const current = gate;
+      const aborted = new Promise<never>((_, reject) => {
+        context.signal.addEventListener("abort", () => reject(context.signal.reason), {
+          once: true,
+        });
+      });
+      const value = await Promise.race([current.promise, aborted]);
+      gate = deferred<T>();
+      return value;
+    },
+    { label, ...options },
+  );
+  return {
+    job,
+    started: started.promise,
+    open: (value) => gate.resolve(value),
+    fail: (reason) => gate.reject(reason),
+    runs: () => runs,
+  };
+}
+
+/** Yields to the event loop `n` times (lets pending promise chains settle). */
+export async function ticks(n = 5): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** Runs `fn` with standard output captured; returns what was written. */
+export async function captureOutput(fn: () => unknown): Promise<string> {
+  const chunks: string[] = [];
+  const original = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array): boolean => {
+    chunks.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString());
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    await fn();
+  } finally {
+    process.stdout.write = original;
+  }
+  return chunks.join("");
+}
+
+/** A job that resolves `value` after yielding once. */
+export function quickJob<T>(
+  label: string,
+  value: T,
+  options: ConstructorParameters<typeof Job>[1] = {},
+): Job<T> {
+  return new Job<T>(
+    async () => {
+      await Promise.resolve();
+      return value;
+    },
+    { label, ...options },
+  );
+}
