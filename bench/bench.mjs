@@ -1,0 +1,353 @@
+/**
+ * The scheduling-overhead bench: every workload at every size, each system
+ * in turn (alternating the order from run to run), each run in a fresh
+ * process (child.mjs) that checks its own outcome. Prints a table, writes the
+ * raw figures to bench/results/latest.json and the table to latest.md (and,
+ * for the full default matrix, to README-table.md).
+ *
+ *   npm run bench                  the whole matrix (about 10 minutes)
+ *   npm run bench -- --quick       a subset in about a minute
+ *   npm run bench -- --sizes 100000 --workloads chain,flat --systems asyncjobs,lower-bound --runs 3
+ *
+ * A run that exceeds its deadline is killed and the system is reported as
+ * "timeout" for that cell and for the larger sizes of that workload.
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { SYSTEM_NAMES } from "./systems.mjs";
+import { WORKLOADS } from "./workloads.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const LOWER = "lower-bound";
+const SUBJECT = "asyncjobs";
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    runs: { type: "string" },
+    sizes: { type: "string" },
+    workloads: { type: "string" },
+    systems: { type: "string" },
+    "deadline-scale": { type: "string" },
+  },
+});
+
+const list = (text, fallback) => (text ? text.split(",").map((item) => item.trim()) : fallback);
+const quick = flags.quick;
+const sizes = list(flags.sizes, quick ? ["1000", "100000"] : ["1000", "10000", "100000", "1000000"])
+  .map(Number)
+  .sort((a, b) => a - b);
+const workloads = list(flags.workloads, WORKLOADS);
+const systems = list(flags.systems, SYSTEM_NAMES);
+const runs = Number(flags.runs ?? (quick ? 3 : 5));
+const deadlineScale = Number(flags["deadline-scale"] ?? (quick ? 0.25 : 1));
+const fullMatrix =
+  !quick && !flags.sizes && !flags.workloads && !flags.systems && !flags.runs && runs >= 5;
+
+for (const name of systems) {
+  if (!SYSTEM_NAMES.includes(name)) throw new Error(`unknown system ${name}`);
+}
+for (const name of workloads) {
+  if (!WORKLOADS.includes(name)) throw new Error(`unknown workload ${name}`);
+}
+
+/** How long one run may take: a few seconds of start-up plus 40 µs per job. */
+function deadlineMs(size) {
+  return deadlineScale * (5000 + size * 0.04);
+}
+
+/** Runs one measured child; resolves with its figures, `{ timeout }` or `{ error }`. */
+function runChild(system, workload, size) {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ["--expose-gc", join(here, "child.mjs"), system, workload, String(size)],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let out = "";
+    let err = "";
+    let timedOut = false;
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      err += chunk;
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, deadlineMs(size));
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (timedOut) resolve({ timeout: true });
+      else if (code !== 0) resolve({ error: err.trim() || `exit code ${code}` });
+      else resolve(JSON.parse(out.trim().split("\n").pop()));
+    });
+  });
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** The medians of one system's runs in one cell. */
+function summarize(results) {
+  const jobs = results[0].jobs;
+  const runMs = median(results.map((r) => r.runMs));
+  return {
+    runs: results.length,
+    runMs,
+    buildMs: median(results.map((r) => r.buildMs)),
+    jobsPerSecond: jobs / (runMs / 1000),
+    peakRss: median(results.map((r) => r.peakRss)),
+    bytesPerJob: median(results.map((r) => (r.peakRss - r.baselineRss) / jobs)),
+  };
+}
+
+const machine = {
+  cpu: os.cpus()[0]?.model ?? "unknown",
+  cores: os.cpus().length,
+  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  os: `${os.type()} ${os.release()}`,
+  node: process.version,
+};
+
+const started = Date.now();
+const cells = [];
+/** workload → system → the size at which it timed out. */
+const timedOutAt = new Map(workloads.map((workload) => [workload, new Map()]));
+const errors = [];
+
+console.error(
+  `asyncjobs bench: sizes ${sizes.join(", ")}; ${runs} runs per cell; ${machine.cores} cores, ${machine.cpu}, Node ${machine.node}`,
+);
+for (const size of sizes) {
+  for (const workload of workloads) {
+    const raw = Object.fromEntries(systems.map((system) => [system, []]));
+    const status = Object.fromEntries(systems.map((system) => [system, "ok"]));
+    for (const system of systems) {
+      if (timedOutAt.get(workload).has(system)) status[system] = "timeout";
+    }
+    for (let run = 0; run < runs; run++) {
+      // Alternate the order, so that no system always runs right after another.
+      const order = systems.map((_, k) => systems[(k + run) % systems.length]);
+      for (const system of order) {
+        if (status[system] !== "ok") continue;
+        const result = await runChild(system, workload, size);
+        if (result.timeout) {
+          status[system] = "timeout";
+          timedOutAt.get(workload).set(system, size);
+        } else if (result.error) {
+          status[system] = "error";
+          errors.push({ system, workload, size, error: result.error });
+          console.error(`ERROR ${system} ${workload} ${size}: ${result.error}`);
+        } else {
+          raw[system].push(result);
+        }
+      }
+    }
+    const summary = {};
+    for (const system of systems) {
+      summary[system] =
+        status[system] === "ok" ? summarize(raw[system]) : { status: status[system] };
+    }
+    const lower = summary[LOWER];
+    for (const system of systems) {
+      const figures = summary[system];
+      if (figures.runMs !== undefined && lower?.runMs !== undefined) {
+        figures.ratio = figures.runMs / lower.runMs;
+        figures.memoryRatio = figures.peakRss / lower.peakRss;
+      }
+    }
+    cells.push({ workload, size, summary, raw });
+    const line = systems
+      .map((system) => {
+        const figures = summary[system];
+        return figures.runMs === undefined
+          ? `${system} ${figures.status}`
+          : `${system} ${ms(figures.runMs)}${figures.ratio ? ` (${figures.ratio.toFixed(2)}×)` : ""}`;
+      })
+      .join(", ");
+    console.error(`${workload.padEnd(8)} ${String(size).padStart(7)}: ${line}`);
+  }
+}
+const elapsed = (Date.now() - started) / 1000;
+
+function ms(value) {
+  return value >= 100 ? `${value.toFixed(0)} ms` : `${value.toFixed(1)} ms`;
+}
+function mib(bytes) {
+  return `${(bytes / 2 ** 20).toFixed(0)}`;
+}
+function count(value) {
+  if (value >= 1e6) return `${(value / 1e6).toFixed(value >= 1e7 ? 0 : 1)} M`;
+  if (value >= 1e3) return `${(value / 1e3).toFixed(0)} k`;
+  return String(value);
+}
+function cellText(figures) {
+  if (figures === undefined) return "–";
+  if (figures.runMs === undefined) return figures.status;
+  return figures.ratio === undefined
+    ? ms(figures.runMs)
+    : `${ms(figures.runMs)} (${figures.ratio.toFixed(2)}×)`;
+}
+
+/** The Markdown table: run times (median, × the lower bound), then asyncjobs' build, speed and memory. */
+function table() {
+  const peers = systems.filter((system) => system !== LOWER && system !== SUBJECT);
+  const header = [
+    "workload",
+    "jobs",
+    "lower bound",
+    "asyncjobs (× LB)",
+    ...peers.map((peer) => `${peer} (× LB)`),
+    "asyncjobs build",
+    "asyncjobs jobs/s",
+    "peak RSS MiB asyncjobs / LB",
+    "asyncjobs bytes/job",
+  ];
+  const rows = cells.map(({ workload, size, summary }) => {
+    const subject = summary[SUBJECT];
+    const lower = summary[LOWER];
+    const hasSubject = subject?.runMs !== undefined;
+    return [
+      workload,
+      count(size),
+      cellText(lower),
+      cellText(subject),
+      ...peers.map((peer) => cellText(summary[peer])),
+      hasSubject ? ms(subject.buildMs) : "–",
+      hasSubject ? count(subject.jobsPerSecond) : "–",
+      hasSubject && lower?.peakRss ? `${mib(subject.peakRss)} / ${mib(lower.peakRss)}` : "–",
+      hasSubject ? subject.bytesPerJob.toFixed(0) : "–",
+    ];
+  });
+  const align = header.map((_, k) => (k < 2 ? ":--" : "--:"));
+  return [header, align, ...rows].map((row) => `| ${row.join(" | ")} |`).join("\n");
+}
+
+/** Checks the targets on what was measured; each entry says whether it holds and the worst figure. */
+function targets() {
+  const verdicts = [];
+  const measured = cells.filter((cell) => cell.summary[SUBJECT]?.runMs !== undefined);
+  const add = (name, checks) => {
+    if (checks.length === 0) return;
+    const failing = checks.filter((check) => !check.ok);
+    verdicts.push({ name, holds: failing.length === 0, failing, checked: checks.length });
+  };
+  const where = (cell) => `${cell.workload} ${count(cell.size)}`;
+
+  const ratioChecks = (limit, keep) =>
+    measured
+      .filter((cell) => keep(cell.size) && cell.summary[SUBJECT].ratio !== undefined)
+      .map((cell) => ({
+        where: where(cell),
+        value: `${cell.summary[SUBJECT].ratio.toFixed(2)}×`,
+        ok: cell.summary[SUBJECT].ratio <= limit,
+      }));
+  add(
+    "within 1.5× of the lower bound at 100 k and 1 M jobs",
+    ratioChecks(1.5, (size) => size >= 100_000),
+  );
+  add(
+    "within 2× of the lower bound at 10 k jobs",
+    ratioChecks(2, (size) => size >= 10_000 && size < 100_000),
+  );
+
+  const peerChecks = [];
+  for (const cell of measured) {
+    for (const peer of systems.filter((system) => system !== LOWER && system !== SUBJECT)) {
+      const theirs = cell.summary[peer];
+      if (theirs === undefined) continue;
+      const ok = theirs.runMs === undefined || cell.summary[SUBJECT].runMs < theirs.runMs;
+      peerChecks.push({
+        where: `${where(cell)} vs ${peer}`,
+        value: theirs.runMs === undefined ? theirs.status : ms(theirs.runMs),
+        ok,
+      });
+    }
+  }
+  add("faster than every peer on every cell", peerChecks);
+
+  const growthChecks = [];
+  for (const cell of measured.filter((c) => c.size === 1_000_000)) {
+    const before = measured.find((c) => c.workload === cell.workload && c.size === 100_000);
+    if (before === undefined) continue;
+    const growth = cell.summary[SUBJECT].runMs / before.summary[SUBJECT].runMs;
+    growthChecks.push({ where: cell.workload, value: `${growth.toFixed(1)}×`, ok: growth <= 11 });
+  }
+  add("run time grows at most 11× from 100 k to 1 M jobs", growthChecks);
+
+  add(
+    "peak memory at most 2× the lower bound's",
+    measured
+      .filter((cell) => cell.summary[SUBJECT].memoryRatio !== undefined)
+      .map((cell) => ({
+        where: where(cell),
+        value: `${cell.summary[SUBJECT].memoryRatio.toFixed(2)}×`,
+        ok: cell.summary[SUBJECT].memoryRatio <= 2,
+      })),
+  );
+  add(
+    "under 1 KiB per job above the baseline at 1 M jobs",
+    measured
+      .filter((cell) => cell.size === 1_000_000)
+      .map((cell) => ({
+        where: where(cell),
+        value: `${cell.summary[SUBJECT].bytesPerJob.toFixed(0)} B`,
+        ok: cell.summary[SUBJECT].bytesPerJob < 1024,
+      })),
+  );
+  add(
+    "building the graph costs no more than running it",
+    measured.map((cell) => ({
+      where: where(cell),
+      value: `${ms(cell.summary[SUBJECT].buildMs)} vs ${ms(cell.summary[SUBJECT].runMs)}`,
+      ok: cell.summary[SUBJECT].buildMs <= cell.summary[SUBJECT].runMs,
+    })),
+  );
+  return verdicts;
+}
+
+const verdicts = targets();
+const machineLine = `${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}`;
+const verdictLines = verdicts.map((verdict) => {
+  const detail = verdict.holds
+    ? `all ${verdict.checked} cells`
+    : `fails on ${verdict.failing.map((check) => `${check.where} (${check.value})`).join(", ")}`;
+  return `- ${verdict.holds ? "✔" : "✘"} ${verdict.name}: ${detail}`;
+});
+const markdown = [
+  `Median of ${runs} runs per cell, each in a fresh process; run time, and in parentheses its ratio to the lower bound measured in the same invocation. Machine: ${machineLine}. Whole bench: ${Math.round(elapsed)} s.`,
+  "",
+  table(),
+  "",
+  ...verdictLines,
+  "",
+].join("\n");
+
+console.log(`\n${markdown}`);
+const results = join(here, "results");
+mkdirSync(results, { recursive: true });
+const report = {
+  date: new Date().toISOString(),
+  machine,
+  options: { sizes, workloads, systems, runs, quick, deadlineScale },
+  elapsedSeconds: elapsed,
+  cells,
+  targets: verdicts,
+  errors,
+};
+writeFileSync(join(results, "latest.json"), `${JSON.stringify(report, null, 1)}\n`);
+writeFileSync(join(results, "latest.md"), markdown);
+if (fullMatrix) writeFileSync(join(results, "README-table.md"), markdown);
+if (errors.length > 0) {
+  console.error(`${errors.length} run(s) failed their check; see bench/results/latest.json`);
+  process.exitCode = 1;
+}
