@@ -4,3 +4,12 @@
  * @module
  */
 export * from "../index.js";
+export {
+  CommandError,
+  type CommandFailure,
+  CommandJob,
+  type CommandJobOptions,
+  type CommandOutput,
+  type OutputStream,
+} from "./command-job.js";
+export { CommandLineError, joinCommandLine, splitCommandLine } from "./command-line.js";
