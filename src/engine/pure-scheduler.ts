@@ -16,6 +16,7 @@ import { DONE, RUNNING } from "../jobs/state.js";
 import { type DotFormatOptions, dotFormat } from "../presentation/dot.js";
 import { SchedulerGraph } from "../presentation/graph.js";
 import { debrief, list, listSafe } from "../presentation/listing.js";
+import { mermaidFormat } from "../presentation/mermaid.js";
 import { attachVerbose } from "../presentation/verbose.js";
 import { describeValue, isPlainObject } from "../util/describe.js";
 import { TimeoutError } from "../util/errors.js";
@@ -333,10 +334,10 @@ export class PureScheduler implements Iterable<AbstractJob> {
     return `${done}D + ${ongoing}R + ${idle}I = ${this._members.size}`;
   }
 
-  /** `Scheduler with 2 done + 3 ongoing + 4 idle = 9 job(s)` */
+  /** `Scheduler with 2 done + 3 ongoing + 4 idle = 9 job(s)`, named after the class as in the original. */
   toString(): string {
     const { done, ongoing, idle } = countStates(this);
-    return `Scheduler with ${done} done + ${ongoing} ongoing + ${idle} idle = ${this._members.size} job(s)`;
+    return `${this.constructor.name} with ${done} done + ${ongoing} ongoing + ${idle} idle = ${this._members.size} job(s)`;
   }
 
   /** For `console.log` in Node. */
@@ -544,6 +545,11 @@ export class PureScheduler implements Iterable<AbstractJob> {
     return dotFormat(this, options);
   }
 
+  /** The graph as a Mermaid flowchart (for a ```` ```mermaid ```` block in Markdown). */
+  mermaidFormat(options: DotFormatOptions = {}): string {
+    return mermaidFormat(this, options);
+  }
+
   /** Writes `dotFormat()` to `filename`; resolves with `(Over)wrote <filename>`. Node only. */
   async exportAsDotfile(filename: string): Promise<string> {
     const { exportAsDotfile } = await import("../node/files.js");
@@ -567,8 +573,8 @@ export class PureScheduler implements Iterable<AbstractJob> {
   }
 
   /** The graph as an object holding its DOT text, renderable to SVG, shown as SVG in notebooks. */
-  graph(): SchedulerGraph {
-    return new SchedulerGraph(this.dotFormat());
+  graph(options: DotFormatOptions = {}): SchedulerGraph {
+    return new SchedulerGraph(this.dotFormat(options));
   }
 }
 

@@ -284,6 +284,9 @@ export abstract class AbstractJob<T = unknown> {
     if (this.critical) {
       style.color = "red";
       style.penwidth = 2;
+    } else {
+      // A thin border, as in the original, so that critical ones stand out.
+      style.penwidth = 0.5;
     }
     return style;
   }

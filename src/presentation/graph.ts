@@ -1,25 +1,43 @@
 /**
- * SchedulerGraph: what `graph()` returns, a DOT text that renders itself to
- * SVG (Graphviz compiled to WebAssembly, loaded only when first needed).
+ * SchedulerGraph: what `graph()` returns, a scheduler's DOT text that
+ * renders itself to SVG, and that notebooks display as a picture.
  */
 
-/** A scheduler's graph: its DOT text, renderable to SVG. */
+/** The MIME bundle a Jupyter kernel displays (Deno's, and others that follow its convention). */
+export type MimeBundle = Record<string, string>;
+
+/**
+ * A scheduler's graph: its DOT text, renderable to SVG without a system
+ * Graphviz. In a notebook whose kernel honours `Symbol.for("Jupyter.display")`
+ * (Deno's does), a cell ending with `scheduler.graph()` shows the picture.
+ *
+ * @example
+ * ```ts
+ * const svg = await scheduler.graph().svg();
+ * ```
+ */
 export class SchedulerGraph {
-  /** The DOT text. */
+  /** The DOT text, as `dotFormat()` returned it. */
   readonly dot: string;
 
+  /** @param dot - the DOT text to render. */
   constructor(dot: string) {
     this.dot = dot;
   }
 
-  /** Renders the graph to SVG text. */
+  /** Renders the graph to SVG text (Graphviz as WebAssembly, loaded on first use). */
   async svg(): Promise<string> {
     const { renderSvg } = await import("./render.js");
     return renderSvg(this.dot);
   }
 
-  /** Notebook display (Deno and other Jupyter kernels): the rendered SVG. */
-  async [Symbol.for("Jupyter.display")](): Promise<Record<string, string>> {
-    return { "image/svg+xml": await this.svg() };
+  /** The DOT text. */
+  toString(): string {
+    return this.dot;
+  }
+
+  /** Notebook display: the rendered SVG, with the DOT text for plain-text front ends. */
+  async [Symbol.for("Jupyter.display")](): Promise<MimeBundle> {
+    return { "image/svg+xml": await this.svg(), "text/plain": this.dot };
   }
 }

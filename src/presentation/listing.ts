@@ -1,80 +1,199 @@
 /**
  * list(), listSafe() and debrief(): the text a user reads to understand a
- * scheduler before, during and after a run.
+ * scheduler before, during and after a run, laid out as the original does:
+ *
+ * ```text
+ * 1 ⚠ ☉ ☓   <Job `start`> [[ -> 0]]
+ * 2 ⚠ ☉ ☓   <Scheduler `inner`> [[ -> true]] requires={1} -> entries={3}
+ * 3 ⚠ ☉ ☓   > <Job `i1`> [[ -> 1]]
+ * 4 ⚠ ☉ ☓   > <Job `i2`> [[ -> 2]] requires={3}
+ * 2 --end-- < <Scheduler `inner`> exits={4}
+ * ```
  */
 
 import type { PureScheduler } from "../engine/pure-scheduler.js";
 import { type AbstractJob, isScheduler } from "../jobs/abstract-job.js";
+import { checkBoolean } from "../util/options.js";
 import { writeOut } from "../util/output.js";
-import { numberJobs } from "./numbering.js";
-import { formatException } from "./repr.js";
+import { numberJobs, orderedJobs } from "./numbering.js";
+import { formatException, idSet, joinParts } from "./repr.js";
 
-function line(job: AbstractJob, indent: string, details: boolean): string {
-  const requires = job.reprRequires();
-  let text = `${job.reprId()} ${job.reprShort()} ${indent}${job.reprMain()} ${job.reprResult()}${requires ? ` ${requires}` : ""}`;
-  if (details) {
-    const more = job.details();
-    if (more !== undefined) text += `\n${more}`;
-  }
-  return text;
+/** Options of `list()` and `debrief()`. */
+export interface ListOptions {
+  /** Also print what each job's `details()` returns, under its line. */
+  details?: boolean;
+}
+
+/** The order a listing walks each scheduler in. */
+type Order = (scheduler: PureScheduler) => Iterable<AbstractJob>;
+
+/** `> ` per nesting level, as the original writes it (`>> ` at depth 2). */
+function indentOf(depth: number): string {
+  return depth === 0 ? "" : `${">".repeat(depth)} `;
 }
 
 function listLines(
   scheduler: PureScheduler,
-  order: (s: PureScheduler) => Iterable<AbstractJob>,
+  order: Order,
   depth: number,
   details: boolean,
   out: string[],
 ): void {
-  const indent = "> ".repeat(depth);
+  const indent = indentOf(depth);
   for (const job of order(scheduler)) {
-    out.push(line(job, indent, details));
+    const parts = [
+      job.reprId(),
+      job.reprShort(),
+      `${indent}${job.reprMain()}`,
+      job.reprResult(),
+      job.reprRequires(),
+    ];
+    if (isScheduler(job)) parts.push(`-> entries=${idSet(job.entryJobs())}`);
+    out.push(joinParts(...parts));
+    if (details) {
+      const more = job.details();
+      if (more !== undefined && more !== null) out.push(String(more));
+    }
     if (isScheduler(job)) {
       listLines(job, order, depth + 1, details, out);
-      out.push(`${job.reprId()} --end-- ${indent}< ${job.reprMain()}`);
+      out.push(
+        joinParts(
+          job.reprId(),
+          "--end--",
+          "<".repeat(depth + 1),
+          job.reprMain(),
+          `exits=${idSet(job.exitJobs())}`,
+        ),
+      );
     }
   }
 }
 
+function textOf(lines: readonly string[]): string {
+  return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+}
+
+function detailsOption(where: string, options: ListOptions | undefined): boolean {
+  return checkBoolean(where, "details", options?.details, false);
+}
+
+/** The lines of `list()`, without printing them. */
+export function listText(scheduler: PureScheduler, options?: ListOptions): string {
+  const details = detailsOption("list()", options);
+  numberJobs(scheduler, "list()");
+  const out: string[] = [];
+  listLines(scheduler, (current) => orderedJobs(current, "list()"), 0, details, out);
+  return textOf(out);
+}
+
 /** Prints the jobs in topological order, one line each, and returns the text. */
-export function list(scheduler: PureScheduler, options: { details?: boolean } = {}): string {
-  numberJobs(scheduler);
-  const out: string[] = [];
-  listLines(scheduler, (s) => s.topologicalOrder(), 0, options.details === true, out);
-  const text = out.length ? `${out.join("\n")}\n` : "";
+export function list(scheduler: PureScheduler, options?: ListOptions): string {
+  const text = listText(scheduler, options);
   writeOut(text);
   return text;
 }
 
-/** Prints the jobs in insertion order (works with cycles), and returns the text. */
+function listSafeText(scheduler: PureScheduler): string {
+  numberJobs(scheduler, "listSafe()", true);
+  const out: string[] = [];
+  listLines(scheduler, (current) => current._members, 0, false, out);
+  return textOf(out);
+}
+
+/**
+ * Prints the jobs in the order they were added (which works on a graph with
+ * cycles, where there is no topological order), and returns the text.
+ */
 export function listSafe(scheduler: PureScheduler): string {
-  numberJobs(scheduler, true);
-  const out: string[] = [];
-  listLines(scheduler, (s) => s._members, 0, false, out);
-  const text = out.length ? `${out.join("\n")}\n` : "";
+  const text = listSafeText(scheduler);
   writeOut(text);
   return text;
 }
 
-/** Prints why(), the listing, the counts, then each exception; returns the text. */
-export function debrief(scheduler: PureScheduler, options: { details?: boolean } = {}): string {
-  const parts: string[] = [];
-  parts.push(`========== ${scheduler.why()}`);
-  numberJobs(scheduler);
-  const out: string[] = [];
-  listLines(scheduler, (s) => s.topologicalOrder(), 0, options.details === true, out);
-  parts.push(...out);
-  parts.push(`========== ${scheduler.stats()}`);
-  const failed = [...scheduler.iterateJobs()].filter((job) => job.isDone() && job._raised);
-  failed.sort((a, b) => Number(b.critical) - Number(a.critical));
-  for (const job of failed) {
-    const error = job._outcome;
-    parts.push(
-      `===== ${job.critical ? "CRITICAL " : ""}exception in ${job.reprId()} ${job.reprMain()}`,
-    );
-    parts.push(error instanceof Error && error.stack ? error.stack : formatException(error));
+/** `none is done`, `1 is done`, `2 are done`, as the original words its counts. */
+function howMany(count: number, what: string): string {
+  if (count === 0) return `none is ${what}`;
+  return count === 1 ? `1 is ${what}` : `${count} are ${what}`;
+}
+
+/** The counts line of `debrief()`, over the scheduler's own jobs (as `stats()` counts). */
+function countsLine(scheduler: PureScheduler): string {
+  let done = 0;
+  let ongoing = 0;
+  for (const job of scheduler._members) {
+    if (job.isDone()) done++;
+    else if (job.isRunning()) ongoing++;
   }
-  const text = `${parts.join("\n")}\n`;
+  const idle = scheduler._members.size - done - ongoing;
+  return (
+    `scheduler has a total of ${scheduler._members.size} job(s): ${howMany(done, "done")}, ` +
+    `${howMany(ongoing, "ongoing")}, ${howMany(idle, "idle (or scheduled but not running)")}`
+  );
+}
+
+/** An exception with its stack (and the chain of its causes), indented by 4 spaces. */
+function describeError(error: unknown): string {
+  const lines: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current !== undefined; depth++) {
+    const text =
+      current instanceof Error && current.stack ? current.stack : formatException(current);
+    lines.push(...(depth === 0 ? text : `Caused by: ${text}`).split("\n"));
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return lines.map((line) => `    ${line}`).join("\n");
+}
+
+/** The exceptions part of `debrief()`: every job that raised, nested ones too, critical first. */
+function exceptionLines(scheduler: PureScheduler): string[] {
+  // Not raisedException() !== undefined: a job may throw undefined itself.
+  const failed = [...scheduler.iterateJobs({ scanSchedulers: true })].filter(
+    (job) => job.isDone() && job._raised,
+  );
+  if (failed.length === 0) return [];
+  const byId = (a: AbstractJob, b: AbstractJob): number => a.reprId().localeCompare(b.reprId());
+  const critical = failed.filter((job) => job.critical).sort(byId);
+  const others = failed.filter((job) => !job.critical).sort(byId);
+  const out = [
+    `===== ${failed.length} job(s) with an exception, including ${critical.length} critical`,
+  ];
+  const shown = new Map<unknown, AbstractJob>();
+  for (const job of [...critical, ...others]) {
+    const error = job._outcome;
+    out.push(
+      `===== ${job.critical ? "CRITICAL exception" : "exception"} in ` +
+        joinParts(job.reprId(), job.reprShort(), job.reprMain()),
+    );
+    const first = typeof error === "object" && error !== null ? shown.get(error) : undefined;
+    if (first !== undefined) {
+      out.push(`    (the same exception as ${first.reprId()}, shown above)`);
+    } else {
+      if (typeof error === "object" && error !== null) shown.set(error, job);
+      out.push(describeError(error));
+    }
+  }
+  return out;
+}
+
+/**
+ * Prints `why()`, the listing, the counts, then every exception with its
+ * stack, critical ones first; returns the text. On a graph with a cycle the
+ * listing is that of `listSafe()`, preceded by the cycle.
+ */
+export function debrief(scheduler: PureScheduler, options?: ListOptions): string {
+  const details = detailsOption("debrief()", options);
+  const out = [`----- ${scheduler.why()}`];
+  let listing: string;
+  try {
+    listing = listText(scheduler, { details });
+  } catch (error) {
+    out.push(`----- ${error instanceof Error ? error.message : String(error)}`);
+    listing = listSafeText(scheduler);
+  }
+  if (listing !== "") out.push(listing.slice(0, -1));
+  out.push(`----- ${countsLine(scheduler)}`);
+  out.push(...exceptionLines(scheduler));
+  const text = textOf(out);
   writeOut(text);
   return text;
 }

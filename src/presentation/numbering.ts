@@ -1,14 +1,18 @@
 /**
  * Ids for listings and graphs: every job, nested ones included, numbered in
  * topological order (a nested scheduler's jobs right after it), zero-padded
- * to the number of digits of the total count.
+ * to the number of digits of the total count, as the original does.
  */
 
 import type { PureScheduler } from "../engine/pure-scheduler.js";
-import { type AbstractJob, isScheduler } from "../jobs/abstract-job.js";
+import type { AbstractJob } from "../jobs/abstract-job.js";
+import { SCHEDULER_BRAND } from "../jobs/brands.js";
 
-function orderOf(scheduler: PureScheduler): Iterable<AbstractJob> {
-  return scheduler.topologicalOrder();
+// Jobs call into this module (through repr.ts) to number themselves on
+// demand, so it reads the scheduler brand itself rather than importing
+// abstract-job.ts at run time, which would close an import cycle.
+function isScheduler(value: unknown): value is PureScheduler {
+  return typeof value === "object" && value !== null && SCHEDULER_BRAND in value;
 }
 
 /** Counts every job below `scheduler`, nested schedulers and their jobs included. */
@@ -22,17 +26,63 @@ export function countAll(scheduler: PureScheduler): number {
 }
 
 /**
- * Sets the id of every job below `scheduler`. With `safe`, uses insertion
- * order instead of topological order (for graphs that may have cycles).
+ * The jobs of `scheduler` in topological order. On a cycle, rethrows the
+ * engine's error (which names the cycle) with what `what` needs, and points
+ * to `listSafe()`, which works on any graph.
  */
-export function numberJobs(scheduler: PureScheduler, safe = false): void {
+export function orderedJobs(scheduler: PureScheduler, what: string): AbstractJob[] {
+  try {
+    return [...scheduler.topologicalOrder()];
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `${what} needs jobs in topological order, but ${message}; ` +
+        "use listSafe() to list a graph with a cycle",
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Sets the id of every job below `scheduler`. With `safe`, uses insertion
+ * order instead of topological order, which works on graphs with cycles;
+ * otherwise throws as {@link orderedJobs} does, naming `what`.
+ */
+export function numberJobs(scheduler: PureScheduler, what: string, safe = false): void {
   const width = String(countAll(scheduler)).length;
   let next = 1;
   const visit = (current: PureScheduler): void => {
-    for (const job of safe ? current._members : orderOf(current)) {
+    for (const job of safe ? current._members : orderedJobs(current, what)) {
       job._id = String(next++).padStart(width, "0");
       if (isScheduler(job)) visit(job);
     }
   };
   visit(scheduler);
+}
+
+/** The outermost scheduler that `scheduler` is nested in (itself when it is not nested). */
+export function outermost(scheduler: PureScheduler): PureScheduler {
+  let current = scheduler;
+  for (;;) {
+    const owner = (current as { _owner?: PureScheduler })._owner;
+    if (owner === undefined) return current;
+    current = owner;
+  }
+}
+
+/**
+ * Gives ids to the jobs of the tree `job` belongs to, if it has none yet, so
+ * that a job printed on its own (`toString()`, `console.log`) names its
+ * requirements by id even before any listing. Uses topological order as
+ * listings do, or insertion order on a graph with a cycle; a job outside
+ * any scheduler keeps `??`.
+ */
+export function ensureIds(job: AbstractJob): void {
+  if (job._id !== undefined || job._owner === undefined) return;
+  const root = outermost(job._owner);
+  try {
+    numberJobs(root, "numbering");
+  } catch {
+    numberJobs(root, "numbering", true);
+  }
 }

@@ -1,24 +1,31 @@
 /**
  * The symbols of the status badge, in Unicode and in the ASCII fallback used
- * when the output cannot show Unicode (or `ASYNCJOBS_ASCII=1`).
+ * when the output cannot show Unicode (or when `ASYNCJOBS_ASCII=1`).
  */
 import { environmentVariable } from "../util/output.js";
 
-/** One set of badge symbols. */
+/** One set of badge symbols, one per position and value. */
 export interface BadgeSymbols {
-  critical: string;
-  raised: string;
-  fine: string;
-  idle: string;
-  scheduled: string;
-  running: string;
-  done: string;
-  forever: string;
-  /** Used where a position has nothing to show, as wide as its symbols. */
-  blank: string;
+  /** Position 1: the job is critical. */
+  readonly critical: string;
+  /** Position 2: the job is done and raised an exception. */
+  readonly raised: string;
+  /** Position 2: the job is running or done, without an exception. */
+  readonly fine: string;
+  /** Position 3: idle (requirements not met yet). */
+  readonly idle: string;
+  /** Position 3: scheduled (waiting for a slot in the window). */
+  readonly scheduled: string;
+  /** Position 3: running. */
+  readonly running: string;
+  /** Position 3: done. */
+  readonly done: string;
+  /** Position 4: the job runs forever. */
+  readonly forever: string;
 }
 
-export const UNICODE_SYMBOLS: BadgeSymbols = {
+/** The symbols of the original, for terminals that show Unicode. */
+export const UNICODE_SYMBOLS: BadgeSymbols = Object.freeze({
   critical: "⚠",
   raised: "★",
   fine: "☉",
@@ -27,10 +34,10 @@ export const UNICODE_SYMBOLS: BadgeSymbols = {
   running: "↺",
   done: "☓",
   forever: "∞",
-  blank: " ",
-};
+});
 
-export const ASCII_SYMBOLS: BadgeSymbols = {
+/** The ASCII fallback of the original (position 2 is two characters wide there). */
+export const ASCII_SYMBOLS: BadgeSymbols = Object.freeze({
   critical: "!",
   raised: ":(",
   fine: ":)",
@@ -39,24 +46,37 @@ export const ASCII_SYMBOLS: BadgeSymbols = {
   running: "o",
   done: "x",
   forever: "8",
-  blank: " ",
-};
+});
+
+const TRUE_WORDS = new Set(["1", "true", "yes", "on"]);
+const FALSE_WORDS = new Set(["0", "false", "no", "off"]);
 
 /**
- * Whether to print ASCII: forced either way by `ASYNCJOBS_ASCII` (`1`/`0`),
- * else chosen when the locale says the terminal is not UTF-8 (`LANG=C`,
- * `POSIX`, or a non-UTF-8 charset) or the terminal is the bare Linux console.
+ * Whether listings should use ASCII. `ASYNCJOBS_ASCII` forces the choice
+ * (`1`/`true` or `0`/`false`). Otherwise ASCII is chosen when the output is
+ * known not to show these symbols: a locale naming a charset other than
+ * UTF-8 (`LANG=fr_FR.ISO-8859-1`), the bare Linux console (`TERM=linux`,
+ * whose font lacks them), or the legacy Windows console. An unset locale, or
+ * `C`/`POSIX`, counts as UTF-8, as it does for modern Python, whose output
+ * the original's detection relied on.
  */
 export function prefersAscii(): boolean {
-  const forced = environmentVariable("ASYNCJOBS_ASCII");
-  if (forced !== undefined && forced !== "") return forced !== "0" && forced !== "false";
+  const forced = environmentVariable("ASYNCJOBS_ASCII")?.trim().toLowerCase();
+  if (forced !== undefined && TRUE_WORDS.has(forced)) return true;
+  if (forced !== undefined && FALSE_WORDS.has(forced)) return false;
   const locale =
     environmentVariable("LC_ALL") || environmentVariable("LC_CTYPE") || environmentVariable("LANG");
-  if (locale && !/utf-?8/i.test(locale)) return true;
-  return environmentVariable("TERM") === "linux";
+  if (locale && locale !== "C" && locale !== "POSIX" && !/utf-?8/i.test(locale)) return true;
+  if (environmentVariable("TERM") === "linux") return true;
+  const platform = (globalThis as { process?: { platform?: string } }).process?.platform;
+  return (
+    platform === "win32" &&
+    environmentVariable("WT_SESSION") === undefined &&
+    environmentVariable("TERM_PROGRAM") === undefined
+  );
 }
 
-/** The symbols to use now (read at each call, so the environment may change). */
+/** The symbols to use now; read at each call, so that a change of environment applies at once. */
 export function currentSymbols(): BadgeSymbols {
   return prefersAscii() ? ASCII_SYMBOLS : UNICODE_SYMBOLS;
 }

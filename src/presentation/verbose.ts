@@ -1,66 +1,107 @@
 /**
- * verbose: true: one line per event, with the time from the scheduler's
- * watch (or the wall clock), built on the engine's events.
+ * `verbose: true`: one line per event of a run, as the original's feedback
+ * prints them, stamped with the time from the scheduler's `watch` (seconds
+ * since it started) or else the wall clock:
+ *
+ * ```text
+ * 000.000 SCHEDULER: entering run() with 3 job(s)
+ * 000.001 STARTING: 1 ⚠ ☉ ↺   <Job `b1`> [not done]
+ * 000.102 DONE: 1 ⚠ ☉ ☓   <Job `b1`> [[ -> 1]]
+ * 000.310 SCHEDULER: run ended: FINE
+ * 000.311 SCHEDULER: shutdown ok
+ * ```
+ *
+ * Built on the engine's events: nothing here touches the run itself.
  */
 import type { JobEvent, SchedulerEvent } from "../engine/events.js";
 import type { PureScheduler } from "../engine/pure-scheduler.js";
 import { writeOut } from "../util/output.js";
 import { Watch } from "../util/watch.js";
-import { numberJobs } from "./numbering.js";
+import { numberJobs, outermost } from "./numbering.js";
+import { joinParts } from "./repr.js";
 
-const VERBS: Record<string, string> = {
+const JOB_VERBS = {
   "job:started": "STARTING",
   "job:done": "DONE",
-  "job:failed": "RAISED",
+  "job:failed": "RAISED EXC.",
   "job:cancelled": "CANCELLED",
-};
+} as const;
 
-/** The nearest scheduler, from `scheduler` outwards, that is verbose. */
+const SCHEDULER_TYPES = ["scheduler:started", "scheduler:ended", "scheduler:shutdown"] as const;
+
+function ownerOf(scheduler: PureScheduler): PureScheduler | undefined {
+  return (scheduler as { _owner?: PureScheduler })._owner;
+}
+
+/** The nearest scheduler, from `scheduler` outwards, that is verbose: the one that prints its events. */
 function verboseOwner(scheduler: PureScheduler): PureScheduler | undefined {
-  for (
-    let current: PureScheduler | undefined = scheduler;
-    current;
-    current = (current as { _owner?: PureScheduler })._owner
-  ) {
+  for (let current: PureScheduler | undefined = scheduler; current; current = ownerOf(current)) {
     if (current.verbose) return current;
   }
   return undefined;
 }
 
-/** Starts printing `scheduler`'s events; returns the function that stops it. */
+/** `(label) ` for a labelled scheduler, so that nested ones can be told apart. */
+function nameOf(scheduler: PureScheduler): string {
+  const label = (scheduler as { label?: string }).label;
+  return label === undefined ? "" : `(${label})`;
+}
+
+function endText(scheduler: PureScheduler): string {
+  return `run ended: ${scheduler.why()}`;
+}
+
+function shutdownText(scheduler: PureScheduler, ok: boolean | undefined): string {
+  if (ok) return "shutdown ok";
+  const limit = scheduler.shutdownTimeout;
+  return `shutdown FAILED: a shutdown() raised${limit === null ? "" : ` or took more than ${limit} ms`}`;
+}
+
+/**
+ * Starts printing the events of `scheduler`'s run (and of nested schedulers
+ * that are not verbose themselves); returns the function that stops it.
+ */
 export function attachVerbose(scheduler: PureScheduler): () => void {
   const stamp = (): string => scheduler.watch?.elapsed() ?? Watch.wallClock();
   try {
-    numberJobs(scheduler);
+    // Number from the outermost scheduler, so that a nested scheduler's
+    // lines use the same ids as its parent's listing.
+    numberJobs(outermost(scheduler), "verbose output");
   } catch {
-    // A cycle: run() will reject with the explanation.
+    // A cycle: run() rejects with the explanation before anything runs.
   }
   const onJob = (event: JobEvent): void => {
     if (verboseOwner(event.scheduler) !== scheduler) return;
-    const verb = VERBS[event.type];
-    if (verb) writeOut(`${stamp()} ${verb} ${event.job.reprId()} ${event.job.reprMain()}\n`);
+    const verb = JOB_VERBS[event.type as keyof typeof JOB_VERBS];
+    const job = event.job;
+    writeOut(
+      `${joinParts(
+        stamp(),
+        nameOf(event.scheduler),
+        `${verb}:`,
+        job.reprId(),
+        job.reprShort(),
+        job.reprMain(),
+        job.reprResult(),
+        job.reprRequires(),
+      )}\n`,
+    );
   };
   const onScheduler = (event: SchedulerEvent): void => {
-    if (event.scheduler !== scheduler) return;
-    if (event.type === "scheduler:ended") {
-      writeOut(`${stamp()} ENDED ${scheduler.why()}\n`);
-    } else if (event.type === "scheduler:shutdown") {
-      writeOut(`${stamp()} SHUTDOWN ${event.ok ? "ok" : "FAILED or timed out"}\n`);
-    }
+    const source = event.scheduler;
+    if (verboseOwner(source) !== scheduler) return;
+    let text: string;
+    if (event.type === "scheduler:started") text = `entering run() with ${source.size} job(s)`;
+    else if (event.type === "scheduler:ended") text = endText(source);
+    else text = shutdownText(source, event.ok);
+    writeOut(`${stamp()} SCHEDULER${nameOf(source)}: ${text}\n`);
   };
   const events = scheduler.events;
-  for (const type of ["job:started", "job:done", "job:failed", "job:cancelled"] as const) {
-    events.addEventListener(type, onJob);
-  }
-  for (const type of ["scheduler:ended", "scheduler:shutdown"] as const) {
-    events.addEventListener(type, onScheduler);
-  }
+  const jobTypes = Object.keys(JOB_VERBS) as (keyof typeof JOB_VERBS)[];
+  for (const type of jobTypes) events.addEventListener(type, onJob);
+  for (const type of SCHEDULER_TYPES) events.addEventListener(type, onScheduler);
   return () => {
-    for (const type of ["job:started", "job:done", "job:failed", "job:cancelled"] as const) {
-      events.removeEventListener(type, onJob);
-    }
-    for (const type of ["scheduler:ended", "scheduler:shutdown"] as const) {
-      events.removeEventListener(type, onScheduler);
-    }
+    for (const type of jobTypes) events.removeEventListener(type, onJob);
+    for (const type of SCHEDULER_TYPES) events.removeEventListener(type, onScheduler);
   };
 }

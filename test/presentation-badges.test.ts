@@ -1,0 +1,168 @@
+/**
+ * The four-symbol badge, in every combination of lifecycle × outcome ×
+ * critical × forever (as the original's display test builds them), in
+ * Unicode and in ASCII; then the same badges reached by a real windowed run.
+ */
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { type AbstractJob, Job, PureScheduler } from "../src/index.js";
+import { DONE, IDLE, RUNNING, SCHEDULED } from "../src/jobs/state.js";
+import { ASCII_SYMBOLS, UNICODE_SYMBOLS } from "../src/presentation/symbols.js";
+import { captureText } from "./presentation-capture.js";
+import { gatedJob, ticks } from "./support.js";
+
+const STATES = { idle: IDLE, scheduled: SCHEDULED, running: RUNNING, done: DONE } as const;
+type StateName = keyof typeof STATES;
+
+/** What each position shows, written out from the legend rather than computed like the code. */
+const EXPECTED = {
+  unicode: {
+    critical: ["⚠", " "],
+    lifecycle: { idle: "⚐", scheduled: "⚑", running: "↺", done: "☓" },
+    raised: "★",
+    fine: "☉",
+    noOutcome: " ",
+    forever: ["∞", " "],
+  },
+  ascii: {
+    critical: ["!", " "],
+    lifecycle: { idle: ">", scheduled: ".", running: "o", done: "x" },
+    raised: ":(",
+    fine: ":)",
+    noOutcome: "  ",
+    forever: ["8", " "],
+  },
+} as const;
+
+/** A job put in the given state by hand, as the original's display test does with fake tasks. */
+function jobIn(state: StateName, raised: boolean, critical: boolean, forever: boolean) {
+  const job = new Job(() => 0, {
+    label: `${state} raised=${raised} critical=${critical} forever=${forever}`,
+    critical,
+    forever,
+  });
+  job._state = STATES[state];
+  job._raised = raised;
+  job._outcome = raised ? new Error("boom") : 0;
+  return job;
+}
+
+function expectedBadge(
+  kind: "unicode" | "ascii",
+  state: StateName,
+  raised: boolean,
+  critical: boolean,
+  forever: boolean,
+): string {
+  const symbols = EXPECTED[kind];
+  // An exception is only known (and shown) once the job is done.
+  let outcome: string = symbols.noOutcome;
+  if (state === "done" && raised) outcome = symbols.raised;
+  else if (state === "running" || state === "done") outcome = symbols.fine;
+  return [
+    symbols.critical[critical ? 0 : 1],
+    outcome,
+    symbols.lifecycle[state],
+    symbols.forever[forever ? 0 : 1],
+  ].join(" ");
+}
+
+const saved = process.env.ASYNCJOBS_ASCII;
+afterEach(() => {
+  if (saved === undefined) delete process.env.ASYNCJOBS_ASCII;
+  else process.env.ASYNCJOBS_ASCII = saved;
+});
+
+describe("the status badge", () => {
+  for (const kind of ["unicode", "ascii"] as const) {
+    describe(kind, () => {
+      beforeEach(() => {
+        process.env.ASYNCJOBS_ASCII = kind === "ascii" ? "1" : "0";
+      });
+
+      it("shows every combination of lifecycle × outcome × critical × forever", async () => {
+        const jobs: [AbstractJob, string][] = [];
+        for (const state of Object.keys(STATES) as StateName[]) {
+          for (const raised of [true, false]) {
+            for (const critical of [true, false]) {
+              for (const forever of [true, false]) {
+                const job = jobIn(state, raised, critical, forever);
+                const badge = expectedBadge(kind, state, raised, critical, forever);
+                assert.equal(job.reprShort(), badge, String(job.label));
+                assert.equal(badge.length, kind === "ascii" ? 8 : 7);
+                jobs.push([job, badge]);
+              }
+            }
+          }
+        }
+        assert.equal(jobs.length, 32);
+        // A listing of all of them shows each badge after its id, chained by requirements.
+        for (let index = 1; index < jobs.length; index++)
+          jobs[index]![0].requires(jobs[index - 1]![0]);
+        const scheduler = new PureScheduler(...jobs.map(([job]) => job));
+        const text = await captureText(() => scheduler.list());
+        const lines = text.trimEnd().split("\n");
+        assert.equal(lines.length, 32);
+        jobs.forEach(([job, badge], index) => {
+          const id = String(index + 1).padStart(2, "0");
+          assert.equal(job.reprId(), id);
+          assert.ok(lines[index]!.startsWith(`${id} ${badge} <Job \``), lines[index]);
+        });
+      });
+
+      it("names exceptions of critical and non-critical jobs apart", () => {
+        assert.equal(
+          jobIn("done", true, true, false).reprResult(),
+          "!! CRIT. EXC. => Error:boom!!",
+        );
+        assert.equal(
+          jobIn("done", true, false, false).reprResult(),
+          "!! exception => Error:boom!!",
+        );
+        assert.equal(jobIn("done", false, true, false).reprResult(), "[[ -> 0]]");
+        for (const state of ["idle", "scheduled", "running"] as const) {
+          assert.equal(jobIn(state, false, true, false).reprResult(), "[not done]");
+        }
+      });
+    });
+  }
+
+  it("uses the original's symbols", () => {
+    assert.deepEqual(
+      Object.values(UNICODE_SYMBOLS).join(""),
+      ["⚠", "★", "☉", "⚐", "⚑", "↺", "☓", "∞"].join(""),
+    );
+    assert.deepEqual(
+      Object.values(ASCII_SYMBOLS).join(" "),
+      ["!", ":(", ":)", ">", ".", "o", "x", "8"].join(" "),
+    );
+  });
+
+  it("follows a real windowed run: idle, scheduled, running, done, raised", async () => {
+    process.env.ASYNCJOBS_ASCII = "0";
+    const first = gatedJob<string>("first");
+    const second = gatedJob<string>("second", { critical: false });
+    const after = gatedJob<string>("after", { required: first.job, forever: true });
+    const scheduler = new PureScheduler(first.job, second.job, after.job, { jobsWindow: 1 });
+    assert.equal(first.job.reprShort(), "⚠   ⚐  ");
+    const run = scheduler.run();
+    await first.started;
+    // first holds the only slot: second waits in the window, after waits for first.
+    assert.equal(first.job.reprShort(), "⚠ ☉ ↺  ");
+    assert.equal(second.job.reprShort(), "    ⚑  ");
+    assert.equal(after.job.reprShort(), "⚠   ⚐ ∞");
+    first.open("one");
+    await second.started;
+    assert.equal(first.job.reprShort(), "⚠ ☉ ☓  ");
+    second.fail(new TypeError("bad"));
+    await after.started;
+    assert.equal(second.job.reprShort(), "  ★ ☓  ");
+    assert.equal(second.job.reprResult(), "!! exception => TypeError:bad!!");
+    assert.equal(after.job.reprShort(), "⚠ ☉ ↺ ∞");
+    assert.equal(await run, true);
+    await ticks();
+    // The forever job was cancelled: still shown running, never done.
+    assert.equal(after.job.reprShort(), "⚠ ☉ ↺ ∞");
+    assert.equal(after.job.isCancelled(), true);
+  });
+});
