@@ -1,32 +1,59 @@
 /**
- * File exports of a scheduler's graph. Loaded on demand by the export
- * methods, so the core never loads node:fs unless a file is written; works
- * wherever `node:fs/promises` exists (Node, Deno, Bun).
+ * File exports of a scheduler's graph: DOT, SVG and PNG, with no system
+ * Graphviz. Loaded on demand by the export methods, so the core never loads
+ * `node:fs` (nor the renderers) unless a file is written; works wherever
+ * `node:fs/promises` exists (Node, Deno, Bun).
  */
 import type { PureScheduler } from "../engine/pure-scheduler.js";
+import { nodeFs } from "./runtime.js";
 
-/** The part of node:fs/promises used here, typed locally so the core needs no Node types. */
-interface FileSystem {
-  writeFile(path: string, data: string | Uint8Array): Promise<void>;
+/** The graphic formats `exportAsGraphic()` writes. */
+export type GraphicFormat = "svg" | "png";
+
+const FORMATS: ReadonlySet<string> = new Set(["svg", "png"]);
+
+/** Writes `data` to `path`, saying which path could not be written, and why, when that fails. */
+async function write(path: string, data: string | Uint8Array): Promise<void> {
+  try {
+    await (await nodeFs()).writeFile(path, data);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`cannot write ${path}: ${reason}`, { cause: error });
+  }
 }
 
-async function fileSystem(): Promise<FileSystem> {
-  return (await import("node:fs/promises" as string)) as FileSystem;
-}
-
-/** Writes the DOT text to `filename`; resolves with `(Over)wrote <filename>`. */
+/** Writes the DOT text to `filename` (as given); resolves with `(Over)wrote <filename>`. */
 export async function exportAsDotfile(scheduler: PureScheduler, filename: string): Promise<string> {
-  const fs = await fileSystem();
-  await fs.writeFile(filename, scheduler.dotFormat());
+  await write(filename, scheduler.dotFormat());
   return `(Over)wrote ${filename}`;
 }
 
-/** Renders to `<filename>.<suffix>`; resolves with the file name. */
+/**
+ * Renders the graph to `<filename>.<suffix>` (a `filename` that already ends
+ * with `.<suffix>` is kept as is); resolves with the name of the file
+ * written. Rejects, naming the suffix, for a format other than svg or png.
+ */
 export async function exportAsGraphic(
-  _scheduler: PureScheduler,
+  scheduler: PureScheduler,
   filename: string,
-  suffix: "svg" | "png",
+  suffix: GraphicFormat,
 ): Promise<string> {
-  await fileSystem();
-  throw new Error(`exporting ${filename}.${suffix} is not available yet`);
+  if (typeof suffix !== "string" || !FORMATS.has(suffix)) {
+    throw new Error(
+      `exportAsGraphic(): unknown graphic format ${JSON.stringify(suffix)} for ${filename}; ` +
+        'expected "svg" or "png"',
+    );
+  }
+  if (typeof filename !== "string" || filename === "") {
+    throw new TypeError(`exportAsGraphic(): expected a file name, got ${JSON.stringify(filename)}`);
+  }
+  const path = filename.toLowerCase().endsWith(`.${suffix}`) ? filename : `${filename}.${suffix}`;
+  const svg = await scheduler.graph().svg();
+  if (suffix === "svg") {
+    await write(path, svg);
+  } else {
+    const { svgToPng } = await import("./raster.js");
+    await write(path, await svgToPng(svg));
+  }
+  return path;
 }
