@@ -33,6 +33,24 @@ export function rejectUnknownOptions(
 }
 
 /**
+ * Checks the options object of a method: `undefined` (no options) or a plain
+ * object whose keys are all in `allowed`. Throws a TypeError naming `where`
+ * otherwise, so that nothing is applied with options the caller mistyped.
+ */
+export function checkOptions<O extends object>(
+  where: string,
+  value: unknown,
+  allowed: ReadonlySet<string>,
+): Partial<O> {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) {
+    throw new TypeError(`${where}: options must be a plain object, got ${describeValue(value)}`);
+  }
+  rejectUnknownOptions(where, value, allowed);
+  return value as Partial<O>;
+}
+
+/**
  * Checks a duration in milliseconds: a finite number >= 0, or null/undefined
  * for "none". Returns it normalised to `number | null`.
  */

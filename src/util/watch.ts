@@ -2,7 +2,18 @@
  * A stopwatch for debugging output, as in the original: it remembers a start
  * and prints the time elapsed since then as `SSS.MMM` (seconds).
  */
+import { describeValue } from "./describe.js";
+import { checkBoolean, checkOptions } from "./options.js";
 import { writeOut } from "./output.js";
+
+const WATCH_OPTION_NAMES: ReadonlySet<string> = new Set(["showElapsed", "showWallClock"]);
+
+function checkSuffix(where: string, suffix: unknown): string {
+  if (typeof suffix !== "string") {
+    throw new TypeError(`Watch.${where}: suffix must be a string, got ${describeValue(suffix)}`);
+  }
+  return suffix;
+}
 
 function now(): number {
   return performance.now();
@@ -44,8 +55,13 @@ export class Watch {
    * @param message - when given, printed at once, preceded by the elapsed
    *   time (and/or the wall clock, per `options`).
    */
-  constructor(message?: string, options: WatchOptions = {}) {
-    const { showElapsed = true, showWallClock = false } = options;
+  constructor(message?: string | null, options?: WatchOptions | null) {
+    if (message !== undefined && message !== null && typeof message !== "string") {
+      throw new TypeError(`Watch(): message must be a string, got ${describeValue(message)}`);
+    }
+    const given = checkOptions<WatchOptions>("Watch()", options ?? undefined, WATCH_OPTION_NAMES);
+    const showElapsed = checkBoolean("Watch()", "showElapsed", given.showElapsed, true);
+    const showWallClock = checkBoolean("Watch()", "showWallClock", given.showWallClock, false);
     if (message !== undefined && message !== null) {
       if (showWallClock) Watch.printWallClock();
       if (showElapsed) this.printElapsed();
@@ -65,16 +81,19 @@ export class Watch {
 
   /** Prints `SSS.MMM` followed by `suffix` (a space by default, no newline). */
   printElapsed(suffix = " "): void {
-    writeOut(`${this.elapsed()}${suffix}`);
+    writeOut(`${this.elapsed()}${checkSuffix("printElapsed()", suffix)}`);
   }
 
   /** Prints the wall clock as `HH:MM:SS.MMM` followed by `suffix`. */
   static printWallClock(suffix = " "): void {
-    writeOut(`${Watch.wallClock()}${suffix}`);
+    writeOut(`${Watch.wallClock()}${checkSuffix("printWallClock()", suffix)}`);
   }
 
   /** The wall clock as `HH:MM:SS.MMM`, local time. */
   static wallClock(date: Date = new Date()): string {
+    if (!(date instanceof Date)) {
+      throw new TypeError(`Watch.wallClock(): date must be a Date, got ${describeValue(date)}`);
+    }
     return `${pad(date.getHours(), 2)}:${pad(date.getMinutes(), 2)}:${pad(date.getSeconds(), 2)}.${pad(date.getMilliseconds(), 3)}`;
   }
 
