@@ -51,10 +51,14 @@ export class PrintJob extends AbstractJob<void> {
     const { items, options } = splitTrailingOptions<PrintJobOptions>(messagesThenOptions);
     rejectUnknownOptions("PrintJob()", options, PRINT_JOB_OPTION_NAMES);
     const { sleep: sleepMs, banner, ...jobOptions } = options;
+    // Checked before super(), which may add the job to a scheduler: a bad
+    // option must leave that scheduler as it was.
+    const sleep = checkDuration("PrintJob()", "sleep", sleepMs);
+    const checkedBanner = checkString("PrintJob()", "banner", banner);
     super(jobOptions);
     this.messages = items;
-    this.sleep = checkDuration("PrintJob()", "sleep", sleepMs);
-    this.banner = checkString("PrintJob()", "banner", banner);
+    this.sleep = sleep;
+    this.banner = checkedBanner;
   }
 
   override async run(context: JobContext): Promise<void> {
