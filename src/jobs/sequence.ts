@@ -50,11 +50,14 @@ export class Sequence {
       );
     }
     const jobs = collectJobs("Sequence()", items);
+    // Requirements are checked before anything is added or chained, so that
+    // a bad one changes nothing; wrapped in an array, a plain object among
+    // them is refused instead of being read as requires()'s options.
+    const required = options.required;
+    if (required !== undefined && required !== null) new RequirementProbe().requires([required]);
     this.#scheduler = scheduler;
     this.#chain(jobs);
-    if (options.required !== undefined && options.required !== null) {
-      this.requires(options.required);
-    }
+    if (required !== undefined && required !== null) this.requires([required]);
   }
 
   /**
