@@ -60,6 +60,12 @@ export class Scheduler extends AbstractJob<boolean> {
     // The scheduler half must exist before AbstractJob's constructor may add
     // this scheduler to a parent (option "scheduler").
     const { scheduler: parent, ...ownJobOptions } = jobOptions;
+    // Checked before the jobs are added: a bad option must leave them free.
+    if (parent !== undefined && parent !== null && !(parent instanceof PureScheduler)) {
+      throw new TypeError(
+        `Scheduler(): option "scheduler" must be a PureScheduler or a Scheduler, got ${describeValue(parent)}`,
+      );
+    }
     super(ownJobOptions);
     initSchedulerState(
       this,
@@ -68,12 +74,15 @@ export class Scheduler extends AbstractJob<boolean> {
     );
     this.update(items as Schedulable[]);
     if (parent !== undefined && parent !== null) {
-      if (!(parent instanceof PureScheduler)) {
-        throw new TypeError(
-          `Scheduler(): option "scheduler" must be a PureScheduler or a Scheduler, got ${describeValue(parent)}`,
-        );
+      try {
+        parent.add(this);
+      } catch (error) {
+        // The parent refused (it runs, say): give the jobs back, so that
+        // they can still join another scheduler.
+        for (const job of this._members) job._owner = undefined;
+        this._members.clear();
+        throw error;
       }
-      parent.add(this);
     }
   }
 
