@@ -334,10 +334,10 @@ export class PureScheduler implements Iterable<AbstractJob> {
     return `${done}D + ${ongoing}R + ${idle}I = ${this._members.size}`;
   }
 
-  /** `Scheduler with 2 done + 3 ongoing + 4 idle = 9 job(s)`, named after the class as in the original. */
+  /** `Scheduler with 2 done + 3 ongoing + 4 idle = 9 job(s)` */
   toString(): string {
     const { done, ongoing, idle } = countStates(this);
-    return `${this.constructor.name} with ${done} done + ${ongoing} ongoing + ${idle} idle = ${this._members.size} job(s)`;
+    return `Scheduler with ${done} done + ${ongoing} ongoing + ${idle} idle = ${this._members.size} job(s)`;
   }
 
   /** For `console.log` in Node. */

@@ -5,8 +5,8 @@
  *
  * ```text
  * 000.000 SCHEDULER: entering run() with 3 job(s)
- * 000.001 STARTING: 1 ⚠ ☉ ↺   <Job `b1`> [not done]
- * 000.102 DONE: 1 ⚠ ☉ ☓   <Job `b1`> [[ -> 1]]
+ * 000.001 STARTING 1 ⚠ ☉ ↺   <Job `b1`> [not done]
+ * 000.102 DONE 1 ⚠ ☉ ☓   <Job `b1`> [[ -> 1]]
  * 000.310 SCHEDULER: run ended: FINE
  * 000.311 SCHEDULER: shutdown ok
  * ```
@@ -78,7 +78,7 @@ export function attachVerbose(scheduler: PureScheduler): () => void {
       `${joinParts(
         stamp(),
         nameOf(event.scheduler),
-        `${verb}:`,
+        verb,
         job.reprId(),
         job.reprShort(),
         job.reprMain(),
