@@ -13,3 +13,4 @@ export {
   type OutputStream,
 } from "./command-job.js";
 export { CommandLineError, joinCommandLine, splitCommandLine } from "./command-line.js";
+export * from "./ssh/index.js";

@@ -1,0 +1,116 @@
+/**
+ * The errors remote jobs fail with. Each names the node it happened on as
+ * `user@host:port` (and the gateways in between), so that a failure among a
+ * hundred hosts says which one.
+ *
+ * @module
+ */
+
+/** What went wrong while reaching a node. */
+export type SshConnectionFailure =
+  /** Nothing listens on the port (connection refused). */
+  | "refused"
+  /** No route to the host, or the name does not resolve. */
+  | "unreachable"
+  /** The connection, handshake and authentication took longer than `connectTimeout`. */
+  | "timeout"
+  /** The server accepted none of the keys offered. */
+  | "auth"
+  /** The host's key was rejected by the node's `hostVerifier`. */
+  | "host-key"
+  /** The gateway could not open a tunnel to the host. */
+  | "gateway"
+  /** The connection went away while in use (or keepalives went unanswered). */
+  | "lost"
+  /** Anything else the SSH layer reported. */
+  | "protocol";
+
+/** The base class of the errors of remote jobs: each knows which node it is about. */
+export class SshError extends Error {
+  override name = "SshError";
+  /** The node, as `user@host:port`, followed by ` via …` for each gateway. */
+  readonly target: string;
+
+  constructor(target: string, message: string, options?: { cause?: unknown }) {
+    super(`${target}: ${message}`, options);
+    this.target = target;
+  }
+}
+
+/** A node could not be reached, or its connection was lost. */
+export class SshConnectionError extends SshError {
+  override name = "SshConnectionError";
+  /** What went wrong. */
+  readonly failure: SshConnectionFailure;
+
+  constructor(
+    target: string,
+    failure: SshConnectionFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(target, message, options);
+    this.failure = failure;
+  }
+}
+
+/**
+ * A remote command failed: it exited with a code it was not allowed to, or
+ * was ended by a signal. The message names the node, the command and the
+ * exit code, and ends with the last lines of standard error; `stack` shows
+ * those lines one per line, in place of a JavaScript stack.
+ */
+export class SshCommandError extends SshError {
+  override name = "SshCommandError";
+  /** The command, as the job's listing shows it. */
+  readonly command: string;
+  /** The exit code, or null when the command was ended by a signal. */
+  readonly exitCode: number | null;
+  /** The signal that ended the command, if one did (e.g. `"KILL"`). */
+  readonly signal: string | null;
+  /** The last lines the command wrote to standard error. */
+  readonly stderr: readonly string[];
+
+  constructor(
+    target: string,
+    details: {
+      command: string;
+      exitCode: number | null;
+      signal?: string | null;
+      stderr?: readonly string[];
+    },
+  ) {
+    const stderr = details.stderr ?? [];
+    const how =
+      details.exitCode === null
+        ? `was killed by signal ${details.signal ?? "?"}`
+        : `exited with code ${details.exitCode}`;
+    const tail = stderr.length > 0 ? `; stderr: ${stderr.slice(-3).join(" | ")}` : "";
+    super(target, `${details.command} ${how}${tail}`);
+    this.command = details.command;
+    this.exitCode = details.exitCode;
+    this.signal = details.signal ?? null;
+    this.stderr = stderr;
+    this.stack = [
+      `${this.name}: ${target}: ${details.command} ${how}`,
+      ...stderr.map((line) => `    stderr | ${line}`),
+    ].join("\n");
+  }
+}
+
+/** A file transfer (`Push`, `Pull`, or the upload of a script) failed. */
+export class SshTransferError extends SshError {
+  override name = "SshTransferError";
+  /** The path the failure is about (local or remote, as the message says). */
+  readonly path: string;
+
+  constructor(target: string, path: string, message: string, options?: { cause?: unknown }) {
+    super(target, message, options);
+    this.path = path;
+  }
+}
+
+/** The message of an error, or the text of anything else thrown. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,42 @@
+/**
+ * Remote jobs over SSH: nodes, the job that runs commands on them, the
+ * commands, output formatters and fan-out.
+ *
+ * @module
+ */
+export {
+  Pull,
+  Push,
+  Run,
+  RunScript,
+  RunString,
+  SshCommand,
+  type SshRunOptions,
+  SshScriptCommand,
+  type SshScriptOptions,
+  SshTransfer,
+  type SshTransferOptions,
+} from "./commands.js";
+export {
+  SshCommandError,
+  SshConnectionError,
+  type SshConnectionFailure,
+  SshError,
+  SshTransferError,
+} from "./errors.js";
+export type { SshExitStatus, SshStream } from "./exec.js";
+export { type FanOutOptions, FanOutReport, type FanOutRow, fanOut } from "./fan-out.js";
+export {
+  type CaptureFormatterOptions,
+  captureFormatter,
+  type FileFormatterOptions,
+  fileFormatter,
+  type PrefixedFormatterOptions,
+  prefixedFormatter,
+  type SshFormatter,
+  type SshOutputSink,
+  type SshOutputSource,
+  silentFormatter,
+} from "./formatters.js";
+export { type SshCommandLike, SshJob, type SshJobOptions } from "./job.js";
+export { parseSshTarget, SshNode, type SshNodeOptions, type SshTarget } from "./node.js";
