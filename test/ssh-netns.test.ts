@@ -1,0 +1,150 @@
+/**
+ * Remote jobs across hosts of their own: network namespaces linked by veth
+ * pairs, each running an sshd, some reachable only through others. Skipped
+ * (with the reason) where namespaces cannot be made: not root, no `ip`.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import {
+  captureFormatter,
+  fanOut,
+  PureScheduler,
+  SshConnectionError,
+  SshJob,
+  SshNode,
+  type SshNodeOptions,
+} from "asyncjobs/node";
+import { makeTestKeys, type TestKeys } from "./ssh/keys.js";
+import { type LabHost, NetLab, netnsUnavailable } from "./ssh/netns.js";
+import { pollUntil } from "./ssh/processes.js";
+import { pgrep, uniqueSeconds } from "./ssh/remote.js";
+import { Sshd, sshdUnavailable } from "./ssh/sshd.js";
+
+const reason = sshdUnavailable() ?? (await netnsUnavailable());
+if (reason !== undefined) console.log(`# skipping the network namespace tests: ${reason}`);
+
+const PORT = 2222;
+
+describe("SshJob across network namespaces", { skip: reason ?? false, timeout: 60_000 }, () => {
+  let keys: TestKeys;
+  let lab: NetLab;
+  const servers: Sshd[] = [];
+  // a and d hang off this machine; b only off a, c only off b.
+  let a: LabHost;
+  let b: LabHost;
+  let c: LabHost;
+  let d: LabHost;
+
+  before(async () => {
+    keys = await makeTestKeys();
+    lab = await NetLab.create();
+    a = await lab.add();
+    b = await lab.add(a);
+    c = await lab.add(b);
+    d = await lab.add();
+    servers.push(
+      ...(await Promise.all(
+        [a, b, c, d].map((host) =>
+          Sshd.start({ keys, address: host.address, port: PORT, netns: host.netns }),
+        ),
+      )),
+    );
+  });
+
+  after(async () => {
+    await SshNode.closeAll();
+    await Promise.all(servers.map((server) => server.stop()));
+    await lab?.destroy();
+    await keys?.remove();
+  });
+
+  const nodeOf = (host: LabHost, options: SshNodeOptions = {}): SshNode =>
+    new SshNode(`${host.address}:${PORT}`, { keyFile: keys.userKey, ...options });
+
+  /** The chain of nodes from this machine to `host`, each the gateway of the next. */
+  const chainTo = (host: LabHost): SshNode => {
+    const gateway = host.parent === undefined ? undefined : chainTo(host.parent);
+    return nodeOf(host, { gateway });
+  };
+
+  it("reaches a host only through its gateway", async () => {
+    const direct = nodeOf(b, { connectTimeout: 2000 });
+    await assert.rejects(new SshJob(direct, "true").standaloneRun(), (error: unknown) => {
+      assert.ok(error instanceof SshConnectionError);
+      assert.equal(error.failure, "unreachable");
+      return true;
+    });
+    const behind = chainTo(b);
+    const job = new SshJob(behind, "echo $SSH_CONNECTION", { formatter: captureFormatter() });
+    const [client, , server] = String(await job.standaloneRun()).split(" ");
+    assert.equal(client, b.parentAddress); // the gateway's side of the link
+    assert.equal(server, b.address);
+  });
+
+  it("runs through a two-hop gateway chain, and cancels there too", async () => {
+    const target = chainTo(c);
+    assert.match(
+      target.target,
+      new RegExp(`${c.address}:${PORT} via .*${b.address}.* via .*${a.address}`),
+    );
+    const hello = new SshJob(target, "echo $SSH_CONNECTION", { formatter: captureFormatter() });
+    const [client, , server] = String(await hello.standaloneRun()).split(" ");
+    assert.deepEqual([client, server], [c.parentAddress, c.address]);
+
+    const seconds = uniqueSeconds();
+    const job = new SshJob(target, `sleep ${seconds}`);
+    const controller = new AbortController();
+    const running = new PureScheduler(job).run({ signal: controller.signal });
+    await pollUntil(
+      "the remote sleep to start",
+      async () => (await pgrep(`sleep ${seconds}`, c.netns)).length > 0,
+    );
+    controller.abort(new Error("stop"));
+    assert.equal(await running, false);
+    await pollUntil(
+      "the remote sleep to be gone",
+      async () => (await pgrep(seconds, c.netns)).length === 0,
+    );
+  });
+
+  it("times out on a host that is down instead of hanging", async () => {
+    const down = new SshNode(`${a.vacantAddress}:${PORT}`, {
+      keyFile: keys.userKey,
+      connectTimeout: 800,
+    });
+    await assert.rejects(new SshJob(down, "true").standaloneRun(), (error: unknown) => {
+      assert.ok(error instanceof SshConnectionError);
+      assert.equal(error.failure, "timeout");
+      assert.match(error.message, new RegExp(`${a.vacantAddress.replaceAll(".", "\\.")}:${PORT}`));
+      return true;
+    });
+  });
+
+  it("re-opens the whole chain after the first gateway drops its connections", async () => {
+    const target = chainTo(c);
+    const first = new SshJob(target, "echo one", { formatter: captureFormatter() });
+    assert.equal(await first.standaloneRun(), "one");
+    await servers[0]!.dropConnections(); // a's sshd: every tunnel through it goes
+    await pollUntil("the chain to notice", () => !target.isConnected);
+    const second = new SshJob(target, "echo two", { formatter: captureFormatter() });
+    assert.equal(await second.standaloneRun(), "two");
+    assert.equal(target.connectionCount, 2);
+    assert.equal(target.gateway!.gateway!.connectionCount, 2);
+  });
+
+  it("fans out to hosts near and far", async () => {
+    const nodes = [chainTo(a), chainTo(b), chainTo(c), chainTo(d)];
+    const report = await fanOut(nodes, "hostname -I", { window: 2, formatter: captureFormatter() });
+    assert.equal(report.ok, true, report.table());
+    assert.deepEqual(
+      report.rows.map((row) => String(row.result).trim().split(" ")),
+      [a, b, c, d].map((host) => expectedAddresses(host)),
+    );
+  });
+
+  /** What `hostname -I` prints in a namespace: its own address, then those of its children's links. */
+  function expectedAddresses(host: LabHost): string[] {
+    const children = [a, b, c, d].filter((other) => other.parent === host);
+    return [host.address, ...children.map((child) => child.parentAddress)];
+  }
+});
