@@ -155,10 +155,9 @@ describe("file exports", () => {
   });
 
   it("rejects an unknown suffix, naming it", async () => {
-    const file = join(scratch, "graph");
     await assert.rejects(
-      scheduler().exportAsGraphic(file, "gif" as "svg"),
-      (error: Error) => error.message.includes('"gif"') && error.message.includes(file),
+      scheduler().exportAsGraphic(join(scratch, "graph"), "gif" as "svg"),
+      (error: Error) => error.message.includes('"gif"'),
     );
   });
 });

@@ -142,12 +142,13 @@ describe("the status badge", () => {
     process.env.ASYNCJOBS_ASCII = "0";
     const first = gatedJob<string>("first");
     const second = gatedJob<string>("second", { critical: false });
-    const after = gatedJob<string>("after", { required: first.job, forever: true });
+    // after requires both, so that which job takes the slot next never depends on queue order.
+    const after = gatedJob<string>("after", { required: [first.job, second.job], forever: true });
     const scheduler = new PureScheduler(first.job, second.job, after.job, { jobsWindow: 1 });
     assert.equal(first.job.reprShort(), "⚠   ⚐  ");
     const run = scheduler.run();
     await first.started;
-    // first holds the only slot: second waits in the window, after waits for first.
+    // first holds the only slot: second waits in the window, after waits for both.
     assert.equal(first.job.reprShort(), "⚠ ☉ ↺  ");
     assert.equal(second.job.reprShort(), "    ⚑  ");
     assert.equal(after.job.reprShort(), "⚠   ⚐ ∞");
