@@ -23,11 +23,16 @@ const library = await adapter.load();
 globalThis.gc?.();
 const baselineRss = process.memoryUsage.rss();
 
+const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const handle = adapter.build(library, graph, body);
 const t1 = performance.now();
+const cpu1 = process.cpuUsage();
 await adapter.run(handle);
 const t2 = performance.now();
+const cpu2 = process.cpuUsage();
+/** CPU time of the whole process (helper threads included), which contention inflates less than wall time. */
+const cpuMs = (from, to) => (to.user + to.system - from.user - from.system) / 1000;
 
 const peakRss = process.resourceUsage().maxRSS * 1024;
 const { maxRunning } = check();
@@ -39,6 +44,8 @@ process.stdout.write(
     jobs: graph.count,
     buildMs: t1 - t0,
     runMs: t2 - t1,
+    buildCpuMs: cpuMs(cpu0, cpu1),
+    runCpuMs: cpuMs(cpu1, cpu2),
     baselineRss,
     peakRss,
     maxRunning,

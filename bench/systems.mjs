@@ -4,6 +4,7 @@
  * structures (jobs, tasks, nodes), each job calling `body(i)`; `run` runs
  * them and settles when every job is done.
  */
+import { pathToFileURL } from "node:url";
 import { groupRange } from "./workloads.mjs";
 
 /** The range of jobs of each scheduler to build: the nested ones, or all jobs at once. */
@@ -15,8 +16,10 @@ function ranges(graph) {
 export const SYSTEMS = {
   asyncjobs: {
     // Measured from the built package, so that no transform costs anything.
+    // ASYNCJOBS_DIST points at another build, to compare two versions.
     async load() {
-      return import("../dist/index.js");
+      const entry = process.env.ASYNCJOBS_DIST;
+      return import(entry ? pathToFileURL(entry).href : "../dist/index.js");
     },
     build({ Job, PureScheduler, Scheduler }, graph, body) {
       const { start, requires } = graph;

@@ -3,6 +3,7 @@
  * through events instead of sleeping.
  */
 import { Job, type JobContext } from "asyncjobs";
+import { captureText } from "./presentation-capture.js";
 
 /** A promise with its resolve and reject functions. */
 export interface Deferred<T> {
@@ -67,21 +68,11 @@ export async function ticks(n = 5): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
-/** Runs `fn` with standard output captured; returns what was written. */
-export async function captureOutput(fn: () => unknown): Promise<string> {
-  const chunks: string[] = [];
-  const original = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array): boolean => {
-    chunks.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString());
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await fn();
-  } finally {
-    process.stdout.write = original;
-  }
-  return chunks.join("");
-}
+/**
+ * Runs `fn` with the library's output captured; returns what was written.
+ * (Only string chunks: the test runner's own binary reports pass through.)
+ */
+export const captureOutput = captureText;
 
 /** A job that resolves `value` after yielding once. */
 export function quickJob<T>(

@@ -7,12 +7,22 @@
 import { type AbstractJob, isScheduler, nameOf } from "../jobs/abstract-job.js";
 import type { PureScheduler } from "./pure-scheduler.js";
 
+const NONE: readonly AbstractJob[] = [];
+
+/**
+ * The requirements of `job`, read from its storage: `job.required` would turn
+ * a job's small array of requirements into a Set for good.
+ */
+export function requirementsOf(job: AbstractJob): Iterable<AbstractJob> {
+  return job._required ?? NONE;
+}
+
 /** The requirements of `job` that belong to `scheduler`. */
 export function* internalRequirements(
   job: AbstractJob,
   scheduler: PureScheduler,
 ): Generator<AbstractJob> {
-  for (const required of job.required) {
+  for (const required of requirementsOf(job)) {
     if (required._owner === scheduler) yield required;
   }
 }
@@ -66,7 +76,7 @@ export function findCycle(
     seenAt.set(current, path.length);
     path.push(current);
     let next: AbstractJob | undefined;
-    for (const required of current.required) {
+    for (const required of requirementsOf(current)) {
       if (isBlocked(required)) {
         next = required;
         break;

@@ -1,13 +1,18 @@
 /**
  * One run of one scheduler: the heart of the engine.
  *
- * Requirements are counted down (each job holds how many of its requirements
- * are not done yet, and the list of jobs that require it), so a job becomes
- * ready in O(1) when its last requirement finishes; ready jobs wait in a FIFO
- * queue for a slot in the window. Nothing ever rescans all jobs until the run
- * ends. Job outcomes arrive through one async method per job (no per-job
- * closures), and a job whose run was cancelled, or whose run belongs to an
- * earlier orchestration, is ignored when it settles late.
+ * Before the run, the graph is laid out in flat typed arrays indexed by the
+ * jobs' positions (each job's count of pending requirements, and the list of
+ * its successors), so a job becomes ready in O(1) when its last requirement
+ * finishes, and the run allocates no per-job arrays. Ready jobs wait in a
+ * FIFO queue of indices for a slot in the window. Nothing rescans all jobs
+ * until the run ends.
+ *
+ * Each started job costs one context object and one promise reaction whose
+ * two handlers are bound to that context: no async frame and no closure per
+ * job (see bench/NOTES.md for what each of those cost). A job whose run was
+ * cancelled, or whose run belongs to an earlier orchestration, is ignored
+ * when it settles late.
  */
 import { type AbstractJob, isScheduler, nameOf } from "../jobs/abstract-job.js";
 import { RunContext } from "../jobs/context.js";
@@ -19,38 +24,89 @@ import type { PureScheduler, RunStatus } from "./pure-scheduler.js";
 import { shutdownJobs } from "./shutdown.js";
 
 /**
- * Validates the graph of `scheduler` for a run and leaves each job with its
- * count of pending requirements and its successors. Throws (before anything
- * starts) on a requirement outside the scheduler, on a cycle, or when no job
- * is free to start; with `deep`, checks nested schedulers the same way.
+ * A scheduler's graph laid out for one run. Job `k` is `jobs[k]`; it waits
+ * for `pending[k]` requirements, and the jobs that require it are
+ * `successors[successorStart[k] .. successorStart[k + 1])`.
  */
-export function prepareGraph(scheduler: PureScheduler, deep: boolean): AbstractJob[] {
-  const where = `scheduler ${describeScheduler(scheduler)}`;
+interface PreparedGraph {
+  readonly jobs: AbstractJob[];
+  readonly pending: Int32Array;
+  readonly successorStart: Int32Array;
+  readonly successors: Int32Array;
+}
+
+/**
+ * Validates the graph of `scheduler` for a run and lays it out (see
+ * {@link PreparedGraph}). Throws (before anything starts) on a requirement
+ * outside the scheduler, on a cycle, or when no job is free to start; with
+ * `deep`, checks nested schedulers the same way.
+ */
+export function prepareGraph(scheduler: PureScheduler, deep: boolean): PreparedGraph {
+  // Loops here walk arrays by index: they run once per run, mostly before the
+  // optimiser steps in, and a for-of would then allocate a result per element.
   const jobs = [...scheduler._members];
-  for (const job of jobs) {
-    job._pending = 0;
-    job._successors = undefined;
-  }
-  for (const job of jobs) {
-    const required = job._required;
+  const count = jobs.length;
+  for (let k = 0; k < count; k++) jobs[k]!._index = k;
+  // First pass: how many requirements each job waits for, and how many
+  // successors each job has (counted one slot ahead, for the prefix sum).
+  const pending = new Int32Array(count);
+  const successorStart = new Int32Array(count + 1);
+  let edges = 0;
+  for (let k = 0; k < count; k++) {
+    const job = jobs[k]!;
+    const required = requirementList(job);
     if (required === undefined) continue;
-    for (const requirement of required) {
+    for (let r = 0; r < required.length; r++) {
+      const requirement = required[r]!;
       if (requirement._owner !== scheduler) {
         throw new Error(
-          `${where}: job ${nameOf(job)} requires ${nameOf(requirement)}, which is not in this scheduler; ` +
+          `scheduler ${describeScheduler(scheduler)}: job ${nameOf(job)} requires ${nameOf(requirement)}, which is not in this scheduler; ` +
             "add it, or call sanitize() to drop such requirements",
         );
       }
-      job._pending++;
-      if (requirement._successors === undefined) requirement._successors = [job];
-      else requirement._successors.push(job);
+      pending[k]!++;
+      successorStart[requirement._index + 1]!++;
+    }
+    edges += pending[k]!;
+  }
+  for (let k = 0; k < count; k++) successorStart[k + 1]! += successorStart[k]!;
+  // Second pass: fill in the successors.
+  const successors = new Int32Array(edges);
+  const filled = successorStart.slice(0, count);
+  for (let k = 0; k < count; k++) {
+    const required = requirementList(jobs[k]!);
+    if (required === undefined) continue;
+    for (let r = 0; r < required.length; r++) successors[filled[required[r]!._index]!++] = k;
+  }
+  const graph = { jobs, pending, successorStart, successors };
+  checkStartable(scheduler, graph);
+  if (deep) {
+    for (let k = 0; k < count; k++) {
+      const job = jobs[k]!;
+      if (isScheduler(job)) prepareGraph(job, true);
     }
   }
-  const ready: AbstractJob[] = [];
-  for (const job of jobs) {
-    if (job._pending === 0) ready.push(job);
+  return graph;
+}
+
+/** A job's requirements as an array (a copy when they are kept in a Set), or undefined. */
+function requirementList(job: AbstractJob): readonly AbstractJob[] | undefined {
+  const required = job._required;
+  return required === undefined || Array.isArray(required) ? required : [...required];
+}
+
+/** Kahn's walk over a copy of the counters: throws unless every job can eventually start. */
+function checkStartable(scheduler: PureScheduler, graph: PreparedGraph): void {
+  const { jobs, pending, successorStart, successors } = graph;
+  const count = jobs.length;
+  const left = pending.slice();
+  const order = new Int32Array(count);
+  let tail = 0;
+  for (let k = 0; k < count; k++) {
+    if (left[k] === 0) order[tail++] = k;
   }
-  if (jobs.length > 0 && ready.length === 0) {
+  const where = `scheduler ${describeScheduler(scheduler)}`;
+  if (count > 0 && tail === 0) {
     throw new Error(
       `${where}: no job is free to start (every job requires another); ${cycleError(
         "",
@@ -58,53 +114,68 @@ export function prepareGraph(scheduler: PureScheduler, deep: boolean): AbstractJ
       ).message.slice(2)}`,
     );
   }
-  // Kahn's walk over the counters, restored afterwards for the run itself.
-  let visited = 0;
-  const queue = ready.slice();
-  for (let index = 0; index < queue.length; index++) {
-    visited++;
-    const successors = queue[index]!._successors;
-    if (successors === undefined) continue;
-    for (const next of successors) {
-      if (--next._pending === 0) queue.push(next);
+  for (let head = 0; head < tail; head++) {
+    const k = order[head]!;
+    for (let e = successorStart[k]!; e < successorStart[k + 1]!; e++) {
+      const next = successors[e]!;
+      if (--left[next]! === 0) order[tail++] = next;
     }
   }
-  if (visited < jobs.length) {
-    const blocked = jobs.filter((job) => job._pending > 0);
-    throw cycleError(
-      where,
-      findCycle(blocked, (job) => job._pending > 0),
-    );
+  if (tail < count) {
+    const isBlocked = (job: AbstractJob): boolean => left[job._index]! > 0;
+    throw cycleError(where, findCycle(jobs.filter(isBlocked), isBlocked));
   }
-  for (const job of jobs) job._pending = job._required?.size ?? 0;
-  if (deep) {
-    for (const job of jobs) {
-      if (isScheduler(job)) prepareGraph(job, true);
-    }
-  }
-  return jobs;
 }
 
 /** Runs `scheduler` once; resolves true on success. Validation errors reject. */
 export function orchestrate(scheduler: PureScheduler, signal?: AbortSignal): Promise<boolean> {
   // Validate nested graphs up front; this level's graph is prepared last so
-  // that its counters are the ones in place for the run.
+  // that its indices are the ones in place for the run.
   for (const job of scheduler._members) {
     if (isScheduler(job)) prepareGraph(job, true);
   }
-  const jobs = prepareGraph(scheduler, false);
-  return new Orchestration(scheduler, jobs, signal).start();
+  const graph = prepareGraph(scheduler, false);
+  return new Orchestration(scheduler, graph, signal).start();
 }
 
 const NO_LIMIT = Number.POSITIVE_INFINITY;
 
+/**
+ * The context of one job in one orchestration: what the job is handed, and
+ * what its outcome handlers are bound to.
+ */
+class JobRun extends RunContext {
+  readonly orchestration: Orchestration;
+  readonly index: number;
+
+  constructor(orchestration: Orchestration, index: number) {
+    super();
+    this.orchestration = orchestration;
+    this.index = index;
+  }
+}
+
+// The outcome handlers, bound to each job's JobRun: a bound function is
+// smaller than a closure with its context, and an async frame is larger still.
+function jobFulfilled(this: JobRun, value: unknown): void {
+  this.orchestration.settle(this, false, value);
+}
+function jobRejected(this: JobRun, error: unknown): void {
+  this.orchestration.settle(this, true, error);
+}
+
 class Orchestration {
   readonly #scheduler: PureScheduler;
   readonly #jobs: AbstractJob[];
+  readonly #pending: Int32Array;
+  readonly #successorStart: Int32Array;
+  readonly #successors: Int32Array;
   readonly #window: number;
   readonly #signal: AbortSignal | undefined;
-  #queue: AbstractJob[] = [];
+  /** Indices of the jobs made ready, in order; each job enters at most once per run. */
+  readonly #queue: Int32Array;
   #head = 0;
+  #tail = 0;
   #running = 0;
   #remaining = 0;
   #nonForever = 0;
@@ -116,9 +187,13 @@ class Orchestration {
     this.#finish("aborted", undefined, this.#signal?.reason);
   };
 
-  constructor(scheduler: PureScheduler, jobs: AbstractJob[], signal: AbortSignal | undefined) {
+  constructor(scheduler: PureScheduler, graph: PreparedGraph, signal: AbortSignal | undefined) {
     this.#scheduler = scheduler;
-    this.#jobs = jobs;
+    this.#jobs = graph.jobs;
+    this.#pending = graph.pending;
+    this.#successorStart = graph.successorStart;
+    this.#successors = graph.successors;
+    this.#queue = new Int32Array(graph.jobs.length);
     this.#window = scheduler.jobsWindow ? scheduler.jobsWindow : NO_LIMIT;
     this.#signal = signal;
   }
@@ -133,7 +208,9 @@ class Orchestration {
     scheduler._culprit = undefined;
     scheduler._abortReason = undefined;
     scheduler._shutdownAnswer = undefined;
-    for (const job of this.#jobs) {
+    const jobs = this.#jobs;
+    for (let k = 0; k < jobs.length; k++) {
+      const job = jobs[k]!;
       job._state = IDLE;
       job._raised = false;
       job._outcome = undefined;
@@ -156,16 +233,18 @@ class Orchestration {
       this.#finish("fine");
       return promise;
     }
-    for (const job of this.#jobs) {
-      if (job._pending === 0) this.#makeReady(job);
+    const pending = this.#pending;
+    for (let k = 0; k < pending.length; k++) {
+      if (pending[k] === 0) this.#makeReady(k);
     }
     this.#pump();
     return promise;
   }
 
-  #makeReady(job: AbstractJob): void {
+  #makeReady(index: number): void {
+    const job = this.#jobs[index]!;
     job._state = SCHEDULED;
-    this.#queue.push(job);
+    this.#queue[this.#tail++] = index;
     emitJobEvent(this.#scheduler, "job:scheduled", job);
   }
 
@@ -174,39 +253,37 @@ class Orchestration {
     if (this.#pumping) return;
     this.#pumping = true;
     const queue = this.#queue;
-    while (this.#head < queue.length && this.#running < this.#window && !this.#finished) {
-      const job = queue[this.#head++]!;
-      this.#start(job);
-    }
-    if (this.#head === queue.length) {
-      queue.length = 0;
-      this.#head = 0;
+    while (this.#head < this.#tail && this.#running < this.#window && !this.#finished) {
+      this.#start(queue[this.#head++]!);
     }
     this.#pumping = false;
     this.#checkEnd();
   }
 
-  #start(job: AbstractJob): void {
-    const context = new RunContext();
-    job._context = context;
+  #start(index: number): void {
+    const job = this.#jobs[index]!;
+    const run = new JobRun(this, index);
+    job._context = run;
     job._state = RUNNING;
     this.#running++;
     emitJobEvent(this.#scheduler, "job:started", job);
-    void this.#execute(job, context);
-  }
-
-  async #execute(job: AbstractJob, context: RunContext): Promise<void> {
-    let value: unknown;
+    let outcome: unknown;
     try {
-      value = await job._invoke(context);
+      outcome = job._invoke(run);
     } catch (error) {
-      if (!this.#finished && !context._cancelled) this.#settle(job, true, error);
+      this.settle(run, true, error);
       return;
     }
-    if (!this.#finished && !context._cancelled) this.#settle(job, false, value);
+    // Plain values and foreign thenables are adopted, so that every job
+    // settles through the same path, a microtask later at the earliest.
+    Promise.resolve(outcome).then(jobFulfilled.bind(run), jobRejected.bind(run));
   }
 
-  #settle(job: AbstractJob, raised: boolean, outcome: unknown): void {
+  /** A job's outcome; ignored once the run is over or the job was cancelled. */
+  settle(run: JobRun, raised: boolean, outcome: unknown): void {
+    if (this.#finished || run._cancelled) return;
+    const index = run.index;
+    const job = this.#jobs[index]!;
     job._state = DONE;
     job._raised = raised;
     job._outcome = outcome;
@@ -217,11 +294,19 @@ class Orchestration {
       this.#finish("critical", job);
       return;
     }
-    const successors = job._successors;
-    if (successors !== undefined) {
-      for (const next of successors) {
-        if (--next._pending === 0) this.#makeReady(next);
-      }
+    // Once every non-forever job is done the run is over: end it before
+    // making successors ready, so that no forever job starts only to be
+    // cancelled at once (the original checks for the end first, too).
+    if (this.#remaining === 0 && this.#nonForever > 0) {
+      this.#finish("fine");
+      return;
+    }
+    const pending = this.#pending;
+    const successors = this.#successors;
+    const end = this.#successorStart[index + 1]!;
+    for (let e = this.#successorStart[index]!; e < end; e++) {
+      const next = successors[e]!;
+      if (--pending[next]! === 0) this.#makeReady(next);
     }
     this.#pump();
   }
@@ -233,7 +318,7 @@ class Orchestration {
    */
   #checkEnd(): void {
     if (this.#finished || this.#pumping || this.#remaining > 0) return;
-    if (this.#nonForever > 0 || (this.#running === 0 && this.#head === this.#queue.length)) {
+    if (this.#nonForever > 0 || (this.#running === 0 && this.#head === this.#tail)) {
       this.#finish("fine");
     }
   }
@@ -248,7 +333,9 @@ class Orchestration {
     scheduler._culprit = culprit;
     scheduler._abortReason = abortReason;
     const reason = cancellationReason(scheduler, status, culprit, abortReason);
-    for (const job of this.#jobs) {
+    const jobs = this.#jobs;
+    for (let k = 0; k < jobs.length; k++) {
+      const job = jobs[k]!;
       if (job._state === RUNNING && job._context !== undefined && !job._context._cancelled) {
         job._context.cancel(reason);
         emitJobEvent(scheduler, "job:cancelled", job);

@@ -228,14 +228,22 @@ export class PureScheduler implements Iterable<AbstractJob> {
 
   /** Adds a job, or every job of a sequence. Returns the scheduler. */
   add(job: Schedulable): this {
+    // One job at a time is how big graphs get built: no array, no message.
+    if (job instanceof AbstractJobClass) {
+      checkCanAdd(this, job);
+      this._members.add(job);
+      job._owner = this;
+      return this;
+    }
     return this.update([job]);
   }
 
   /** Adds several jobs or sequences; either all are added or, on error, none. */
   update(jobs: Iterable<Schedulable>): this {
-    const where = `${whereOf(this)}.update()`;
     if (jobs === null || typeof jobs !== "object" || !(Symbol.iterator in jobs)) {
-      throw new TypeError(`${where}: expected an iterable of jobs, got ${describeValue(jobs)}`);
+      throw new TypeError(
+        `${whereOf(this)}.update(): expected an iterable of jobs, got ${describeValue(jobs)}`,
+      );
     }
     const toAdd: AbstractJob[] = [];
     let index = 0;
@@ -363,7 +371,7 @@ export class PureScheduler implements Iterable<AbstractJob> {
       if (required !== undefined) {
         for (const requirement of [...required]) {
           if (requirement._owner !== this) {
-            required.delete(requirement);
+            job._dropRequirement(requirement);
             fine = false;
             if (verbose) {
               writeOut(

@@ -58,17 +58,31 @@ export interface RequiresOptions {
 
 const EMPTY_REQUIREMENTS: ReadonlySet<AbstractJob> = new Set();
 
+/**
+ * The options object of a job given none: shared, so that the million-job
+ * case allocates nothing for it.
+ */
+export const NO_OPTIONS: Readonly<JobOptions> = Object.freeze({});
+
+/**
+ * Up to this many requirements, a job keeps them in an array (a Set costs
+ * about three times the memory, and scanning a few entries for duplicates is
+ * as fast as hashing); beyond, in a Set.
+ */
+const REQUIREMENTS_IN_ARRAY = 8;
+
 /** How a job is named in error messages: by its label, else its text label. */
 export function nameOf(job: AbstractJob): string {
   return `"${resolvedTextLabel(job)}"`;
 }
 
 /**
- * Flattens requirements into `out`, validating every leaf. Throws a TypeError
- * naming `where` and the culprit, before anything is applied by the caller.
+ * Flattens the requirements given to `job.requires()` into `out`, validating
+ * every leaf. Throws a TypeError naming the job and the culprit, before
+ * anything is applied by the caller.
  */
 export function flattenRequirements(
-  where: string,
+  job: AbstractJob,
   items: Iterable<unknown>,
   out: AbstractJob[],
 ): void {
@@ -80,17 +94,69 @@ export function flattenRequirements(
       const last = item.jobs[item.jobs.length - 1];
       if (last) out.push(last);
     } else if (typeof item === "object" && Symbol.iterator in item && !isPlainObject(item)) {
-      flattenRequirements(where, item as Iterable<unknown>, out);
+      flattenRequirements(job, item as Iterable<unknown>, out);
     } else {
+      // The message is built here only: requires() runs once per edge of a graph.
       throw new TypeError(
-        `${where}: expected a job, a Sequence, null or an iterable of those, got ${describeValue(item)}`,
+        `job ${nameOf(job)}: requires(): expected a job, a Sequence, null or an iterable of those, got ${describeValue(item)}`,
       );
     }
   }
 }
 
+/** Adds `requirement` to `job`'s requirements, once, and never the job itself. */
+function addRequirement(job: AbstractJob, requirement: AbstractJob): void {
+  if (requirement === job) return;
+  const required = job._required;
+  if (required === undefined) {
+    job._required = [requirement];
+  } else if (Array.isArray(required)) {
+    if (required.includes(requirement)) return;
+    // A fresh array of the exact size: push() would grow it to 17 slots.
+    if (required.length < REQUIREMENTS_IN_ARRAY) job._required = [...required, requirement];
+    else job._required = new Set(required).add(requirement);
+  } else {
+    required.add(requirement);
+  }
+}
+
 function isSequence(value: unknown): value is Sequence {
   return typeof value === "object" && value !== null && SEQUENCE_BRAND in value;
+}
+
+/**
+ * Adds several requirements to `job`, each once and never the job itself.
+ * The usual case (a few new, distinct jobs) takes one exact-size array;
+ * anything else goes one by one.
+ */
+function addRequirements(job: AbstractJob, requirements: readonly AbstractJob[]): void {
+  const required = job._required;
+  if (
+    (required === undefined || Array.isArray(required)) &&
+    (required?.length ?? 0) + requirements.length <= REQUIREMENTS_IN_ARRAY &&
+    requirements.every((requirement, k) => {
+      return (
+        requirement !== job &&
+        !required?.includes(requirement) &&
+        requirements.indexOf(requirement) === k
+      );
+    })
+  ) {
+    job._required = required === undefined ? requirements.slice() : required.concat(requirements);
+    return;
+  }
+  for (const requirement of requirements) addRequirement(job, requirement);
+}
+
+function isJob(value: unknown): value is AbstractJob {
+  return value instanceof AbstractJob;
+}
+
+/** Whether `job` requires `requirement`, without turning its storage into a Set. */
+function hasRequirement(job: AbstractJob, requirement: AbstractJob): boolean {
+  const required = job._required;
+  if (required === undefined) return false;
+  return Array.isArray(required) ? required.includes(requirement) : required.has(requirement);
 }
 
 /**
@@ -109,18 +175,25 @@ export abstract class AbstractJob<T = unknown> {
 
   // Engine state. Kept as plain fields on the job (no side tables) so that a
   // run touches few objects per job; see bench/NOTES.md.
-  /** @internal */ _required: Set<AbstractJob> | undefined = undefined;
+  /**
+   * The requirements: an array while there are few, a Set beyond (see
+   * REQUIREMENTS_IN_ARRAY), and a Set once `required` has been read.
+   *
+   * @internal
+   */
+  _required: AbstractJob[] | Set<AbstractJob> | undefined = undefined;
   /** @internal */ _owner: PureScheduler | undefined = undefined;
   /** @internal */ _state: LifecycleState = IDLE;
   /** @internal */ _raised = false;
   /** @internal */ _outcome: unknown = undefined;
   /** @internal */ _context: RunContext | undefined = undefined;
-  /** @internal */ _pending = 0;
-  /** @internal */ _successors: AbstractJob[] | undefined = undefined;
+  /** @internal Position in its scheduler's prepared graph; meaningful only while preparing a run. */
+  _index = 0;
   /** @internal */ _id: string | undefined = undefined;
 
-  constructor(options: JobOptions = {}) {
-    const where = `${new.target.name}()`;
+  constructor(options: JobOptions = NO_OPTIONS) {
+    // Without options there is nothing to check, nor any message to prepare.
+    const where = options === NO_OPTIONS ? "" : `${new.target.name}()`;
     if (!isPlainObject(options)) {
       throw new TypeError(
         `${where}: options must be a plain object, got ${describeValue(options)}`,
@@ -179,7 +252,29 @@ export abstract class AbstractJob<T = unknown> {
 
   /** The jobs this one requires. */
   get required(): ReadonlySet<AbstractJob> {
-    return this._required ?? EMPTY_REQUIREMENTS;
+    const required = this._required;
+    if (required === undefined) return EMPTY_REQUIREMENTS;
+    if (!Array.isArray(required)) return required;
+    // From now on the Set is the storage, so that what is returned stays live.
+    const set = new Set(required);
+    this._required = set;
+    return set;
+  }
+
+  /**
+   * Drops one requirement, if present (for `sanitize()`).
+   *
+   * @internal
+   */
+  _dropRequirement(requirement: AbstractJob): void {
+    const required = this._required;
+    if (required === undefined) return;
+    if (!Array.isArray(required)) {
+      required.delete(requirement);
+      return;
+    }
+    const kept = required.filter((job) => job !== requirement);
+    this._required = kept.length > 0 ? kept : undefined;
   }
 
   /**
@@ -189,6 +284,16 @@ export abstract class AbstractJob<T = unknown> {
    * was not there). Either all are applied or, on error, none.
    */
   requires(...requirements: (Requirement | RequiresOptions)[]): this {
+    // The common calls, b.requires(a) and b.requires([a, ...]), go straight in.
+    const only = requirements.length === 1 ? requirements[0] : undefined;
+    if (only instanceof AbstractJob) {
+      addRequirement(this, only);
+      return this;
+    }
+    if (Array.isArray(only) && only.every(isJob)) {
+      addRequirements(this, only);
+      return this;
+    }
     let remove = false;
     let items: unknown[] = requirements;
     const last = requirements[requirements.length - 1];
@@ -198,22 +303,18 @@ export abstract class AbstractJob<T = unknown> {
       items = requirements.slice(0, -1);
     }
     const jobs: AbstractJob[] = [];
-    flattenRequirements(`job ${nameOf(this)}: requires()`, items, jobs);
+    flattenRequirements(this, items, jobs);
     if (remove) {
       for (const job of jobs) {
-        if (job !== this && !this._required?.has(job)) {
+        if (job !== this && !hasRequirement(this, job)) {
           throw new Error(
             `job ${nameOf(this)}: cannot remove requirement ${nameOf(job)}, which it does not require`,
           );
         }
       }
-      for (const job of jobs) this._required?.delete(job);
+      for (const job of jobs) this._dropRequirement(job);
     } else {
-      for (const job of jobs) {
-        if (job === this) continue;
-        if (this._required === undefined) this._required = new Set();
-        this._required.add(job);
-      }
+      addRequirements(this, jobs);
     }
     return this;
   }

@@ -1,9 +1,9 @@
 /**
  * The job made from a function: the everyday way to put work in a scheduler.
  */
-import { describeValue, isThenable } from "../util/describe.js";
+import { describeValue, isPlainObject, isThenable } from "../util/describe.js";
 import { rejectUnknownOptions } from "../util/options.js";
-import { AbstractJob, JOB_OPTION_NAMES, type JobOptions } from "./abstract-job.js";
+import { AbstractJob, JOB_OPTION_NAMES, type JobOptions, NO_OPTIONS } from "./abstract-job.js";
 import type { JobContext, RunContext } from "./context.js";
 
 /** What a {@link Job} runs: a function of the job's context, returning a value or a promise. */
@@ -33,7 +33,7 @@ export class Job<T = unknown> extends AbstractJob<T> {
   /** @internal */ readonly _function: JobFunction<T>;
   /** @internal */ readonly _onShutdown: (() => unknown) | undefined;
 
-  constructor(run: JobFunction<T>, options: JobFunctionOptions = {}) {
+  constructor(run: JobFunction<T>, options: JobFunctionOptions = NO_OPTIONS) {
     if (isThenable(run)) {
       throw new TypeError(
         "Job(): got a promise, which is already running when it exists; " +
@@ -43,14 +43,19 @@ export class Job<T = unknown> extends AbstractJob<T> {
     if (typeof run !== "function") {
       throw new TypeError(`Job(): expected a function to run, got ${describeValue(run)}`);
     }
-    const { shutdown, ...jobOptions } = options ?? {};
-    rejectUnknownOptions("Job()", options ?? {}, JOB_FUNCTION_OPTION_NAMES);
-    if (shutdown !== undefined && typeof shutdown !== "function") {
-      throw new TypeError(
-        `Job(): option "shutdown" must be a function, got ${describeValue(shutdown)}`,
-      );
+    // Jobs are made by the million: without options, nothing is checked or copied.
+    const given = options ?? NO_OPTIONS;
+    const shutdown = given === NO_OPTIONS ? undefined : given.shutdown;
+    if (given !== NO_OPTIONS) {
+      rejectUnknownOptions("Job()", given, JOB_FUNCTION_OPTION_NAMES);
+      if (shutdown !== undefined && typeof shutdown !== "function") {
+        throw new TypeError(
+          `Job(): option "shutdown" must be a function, got ${describeValue(shutdown)}`,
+        );
+      }
     }
-    super(jobOptions);
+    // AbstractJob reads its own options only, so a plain object goes as it is.
+    super(isPlainObject(given) ? given : { ...given });
     this._function = run;
     this._onShutdown = shutdown;
   }
