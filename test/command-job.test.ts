@@ -5,10 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { setTimeout as delay } from "node:timers/promises";
 import { promisify } from "node:util";
 import {
   CommandError,
@@ -32,26 +34,35 @@ const STUBBORN = [
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
-}
-
-function groupAlive(pgid: number): boolean {
+  // A zombie is dead, only waiting for init to reap it.
   try {
-    process.kill(-pgid, 0);
-    return true;
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
   } catch {
-    return false;
+    return true;
   }
 }
 
-/** Whether pgrep (when installed) sees any process in the group. */
+/** Waits, with a generous deadline, for a killed process to be gone (signals take a moment). */
+async function vanished(pid: number): Promise<boolean> {
+  const end = Date.now() + 10_000;
+  while (alive(pid)) {
+    if (Date.now() > end) return false;
+    await delay(20);
+  }
+  return true;
+}
+
+/** Whether pgrep (when installed) sees a live process (not a zombie) in the group. */
 function pgrepFindsGroup(pgid: number): boolean | undefined {
   const result = spawnSync("pgrep", ["-g", String(pgid)], { encoding: "utf8" });
   if (result.error) return undefined;
-  return result.status === 0;
+  return result.stdout
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .some((line) => alive(Number(line)));
 }
 
 /** Collects output lines. */
@@ -155,7 +166,8 @@ describe("CommandJob", { concurrency: true }, () => {
   test("a timeout terminates the program and its children, even those ignoring SIGTERM", async () => {
     let pids: { leader: number; child: number } | undefined;
     const job = new CommandJob([node, "-e", STUBBORN], {
-      timeout: 500,
+      // Long enough for the program to start and print, even on a busy machine.
+      timeout: 3000,
       killGrace: 300,
       output: (line) => {
         if (line.startsWith("{")) pids = JSON.parse(line) as typeof pids;
@@ -168,9 +180,8 @@ describe("CommandJob", { concurrency: true }, () => {
     });
     await job.shutdown();
     assert.ok(pids, "the program printed its pids");
-    assert.equal(alive(pids.leader), false, "the program is gone");
-    assert.equal(alive(pids.child), false, "its child is gone");
-    assert.equal(groupAlive(pids.leader), false, "its process group is empty");
+    assert.equal(await vanished(pids.leader), true, "the program is gone");
+    assert.equal(await vanished(pids.child), true, "its child is gone");
     assert.notEqual(pgrepFindsGroup(pids.leader), true, "pgrep finds nothing in the group");
   });
 
@@ -198,10 +209,9 @@ describe("CommandJob", { concurrency: true }, () => {
     assert.equal(await run, false);
     assert.equal(job.isCancelled(), true);
     assert.ok(pids);
-    // The run's shutdown phase waited for the program to be gone.
-    assert.equal(alive(pids.leader), false);
-    assert.equal(alive(pids.child), false);
-    assert.equal(groupAlive(pids.leader), false);
+    assert.equal(await vanished(pids.leader), true, "the program is gone");
+    assert.equal(await vanished(pids.child), true, "its child is gone");
+    assert.notEqual(pgrepFindsGroup(pids.leader), true, "pgrep finds nothing in the group");
   });
 
   test("the default output prefixes each line with the label", async () => {

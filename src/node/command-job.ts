@@ -61,6 +61,7 @@ const COMMAND_JOB_OPTION_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 const COMMAND_JOB_BRAND: unique symbol = Symbol.for("asyncjobs.CommandJob");
+const COMMAND_ERROR_BRAND: unique symbol = Symbol.for("asyncjobs.CommandError");
 
 /** What made a command fail. */
 export type CommandFailure = "exit" | "signal" | "timeout" | "spawn";
@@ -72,6 +73,7 @@ export type CommandFailure = "exit" | "signal" | "timeout" | "spawn";
  * a JavaScript stack, which says nothing about a program.
  */
 export class CommandError extends Error {
+  /** `"CommandError"`. */
   override name = "CommandError";
   /** The command as given. */
   readonly command: string | readonly string[];
@@ -83,12 +85,20 @@ export class CommandError extends Error {
   readonly signal: string | null;
   /** The last lines the program wrote to standard error. */
   readonly stderr: readonly string[];
+  /** What happened, without the command: `exited with code 2`, `timed out after 500 ms`. */
+  readonly reason: string;
+
+  /** Whether `value` is a CommandError, even one from another copy of this module. */
+  static isCommandError(value: unknown): value is CommandError {
+    return typeof value === "object" && value !== null && COMMAND_ERROR_BRAND in value;
+  }
 
   constructor(
     message: string,
     details: {
       command: string | readonly string[];
       failure: CommandFailure;
+      reason: string;
       exitCode?: number | null;
       signal?: string | null;
       stderr?: readonly string[];
@@ -101,6 +111,8 @@ export class CommandError extends Error {
     this.exitCode = details.exitCode ?? null;
     this.signal = details.signal ?? null;
     this.stderr = details.stderr ?? [];
+    this.reason = details.reason;
+    Object.defineProperty(this, COMMAND_ERROR_BRAND, { value: true });
     const tail = this.stderr.map((line) => `    stderr | ${line}`);
     this.stack = [`${this.name}: ${message}`, ...tail].join("\n");
   }
@@ -347,8 +359,8 @@ export class CommandJob extends AbstractJob<string | number> {
     let timedOut = false;
     let terminating = false;
     let isGone = false;
-    let closed = false;
     let killTimer: ReturnType<typeof setTimeout> | undefined;
+    let killedAt: number | undefined;
     let pollTimer: ReturnType<typeof setInterval> | undefined;
     let runTimer: ReturnType<typeof setTimeout> | undefined;
     let markGone: () => void = () => {};
@@ -365,8 +377,8 @@ export class CommandJob extends AbstractJob<string | number> {
         signalGroup(child, "SIGTERM");
         killTimer = setTimeout(() => {
           killTimer = undefined;
+          killedAt = performance.now();
           signalGroup(child, "SIGKILL");
-          if (closed) finishGone();
         }, this.killGrace);
       },
       kill: () => {
@@ -410,23 +422,25 @@ export class CommandJob extends AbstractJob<string | number> {
           new CommandError(`cannot start ${this.textLabel()}: ${startFailure(error)}`, {
             command: this.command,
             failure: "spawn",
+            reason: `cannot start: ${startFailure(error)}`,
           }),
         ),
       );
     });
 
     child.on("close", (code: number | null, exitSignal: NodeJS.Signals | null) => {
-      closed = true;
       stdoutLines.end();
       stderrLines.end();
       // Members of the process group may outlive the program: when it was
-      // terminated, the SIGKILL timer still reaches them; until then, look
-      // now and then whether they are gone by themselves.
-      if (!terminating || killTimer === undefined || !signalGroup(child, 0)) finishGone();
+      // terminated, the SIGKILL timer still reaches them. Until the group is
+      // empty, look now and then; a second after SIGKILL, only zombies
+      // waiting to be reaped by init can be left, and those are gone.
+      if (!terminating || !signalGroup(child, 0)) finishGone();
       else {
         pollTimer = setInterval(() => {
-          if (!signalGroup(child, 0)) finishGone();
-        }, 50);
+          const killedLongAgo = killedAt !== undefined && performance.now() - killedAt > 1000;
+          if (killedLongAgo || !signalGroup(child, 0)) finishGone();
+        }, 20);
       }
       settle(() => {
         if (signal.aborted) {
@@ -436,6 +450,7 @@ export class CommandJob extends AbstractJob<string | number> {
             new CommandError(`${this.textLabel()} timed out after ${this.timeout} ms`, {
               command: this.command,
               failure: "timeout",
+              reason: `timed out after ${this.timeout} ms`,
               exitCode: code,
               signal: exitSignal,
               stderr: stderrTail,
@@ -452,6 +467,7 @@ export class CommandJob extends AbstractJob<string | number> {
             new CommandError(`${this.textLabel()} ${how}`, {
               command: this.command,
               failure: code === null ? "signal" : "exit",
+              reason: how,
               exitCode: code,
               signal: exitSignal,
               stderr: stderrTail,

@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+/**
+ * The `asyncjobs` executable.
+ *
+ * @module
+ */
+import { main } from "./cli.js";
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,79 @@
+/**
+ * The output of `asyncjobs run` when standard output is not a terminal (CI,
+ * pipes, files): one plain line per event, nothing redrawn.
+ */
+import type { OutputStream } from "../node/command-job.js";
+import { outcomeText, rowTime } from "./row-text.js";
+import type { Row, RunModel } from "./run-model.js";
+
+/** Writes text somewhere; process.stdout in the command line. */
+export interface TextOut {
+  write(text: string): unknown;
+}
+
+const VERBS: Record<string, string> = {
+  "job:started": "started",
+  "job:done": "done",
+  "job:failed": "FAILED",
+  "job:cancelled": "cancelled",
+};
+
+/** `012.345`: seconds since the run started. */
+export function stamp(ms: number): string {
+  return (Math.max(0, ms) / 1000).toFixed(3).padStart(7, "0");
+}
+
+/** Prints one line per job event; with `verbose`, every output line of the commands too. */
+export class PlainView {
+  readonly #model: RunModel;
+  readonly #out: TextOut;
+  readonly #verbose: boolean;
+  #detach: (() => void) | undefined;
+
+  constructor(model: RunModel, out: TextOut, options: { verbose?: boolean } = {}) {
+    this.#model = model;
+    this.#out = out;
+    this.#verbose = options.verbose === true;
+  }
+
+  /** Starts following the run. */
+  start(): void {
+    this.#detach = this.#model.attach(
+      (type, row) => this.#onChange(type, row),
+      (row, line, stream) => this.#onOutput(row, line, stream),
+    );
+  }
+
+  /** Says that the run is being cancelled. */
+  interrupted(): void {
+    this.#line("interrupted: cancelling the run (interrupt again to exit at once)");
+  }
+
+  /** Stops following the run. */
+  stop(): void {
+    this.#detach?.();
+    this.#detach = undefined;
+  }
+
+  #line(text: string): void {
+    this.#out.write(`${stamp(this.#model.elapsed())} ${text}\n`);
+  }
+
+  #onChange(type: string, row: Row | undefined): void {
+    const verb = VERBS[type];
+    if (verb === undefined || row === undefined) return;
+    const now = performance.now();
+    let text = `${verb.padEnd(9)} ${row.path}`;
+    if (type !== "job:started") {
+      const time = rowTime(row, now);
+      if (time) text += ` (${time})`;
+      const outcome = outcomeText(row);
+      if (outcome !== undefined && type !== "job:cancelled") text += ` ${outcome}`;
+    }
+    this.#line(text);
+  }
+
+  #onOutput(row: Row, line: string, _stream: OutputStream): void {
+    if (this.#verbose) this.#out.write(`[${row.path}] ${line}\n`);
+  }
+}

@@ -1,0 +1,449 @@
+/**
+ * Workflow files (YAML or JSON): parsed with positions, checked against the
+ * schema, then for what a schema cannot say (ids, requirements, cycles,
+ * commands that need a shell), every mistake reported with its line and
+ * column before anything starts. Then turned into schedulers.
+ */
+import { readFile } from "node:fs/promises";
+import { type Document, isMap, isScalar, LineCounter, type Node, parseDocument } from "yaml";
+import type { core } from "zod";
+import { Scheduler } from "../engine/scheduler.js";
+import type { AbstractJob } from "../jobs/abstract-job.js";
+import { CommandJob } from "../node/command-job.js";
+import { CommandLineError, splitCommandLine } from "../node/command-line.js";
+import { type Diagnostic, suggestion, WorkflowError } from "./diagnostics.js";
+import { parseDuration } from "./duration.js";
+import {
+  JOB_KEYS,
+  type JobEntry,
+  TOP_KEYS,
+  type WorkflowSpec,
+  workflowSchema,
+} from "./workflow-schema.js";
+
+type Path = readonly (string | number)[];
+
+/** A workflow file read and validated, ready to become schedulers. */
+export interface WorkflowFile {
+  file: string;
+  spec: WorkflowSpec;
+}
+
+/** Settings a group hands down to its jobs. */
+interface Inherited {
+  shell: boolean | string;
+  cwd: string | undefined;
+  env: Record<string, string> | undefined;
+}
+
+class Locator {
+  readonly #doc: Document.Parsed;
+  readonly #lines: LineCounter;
+  readonly diagnostics: Diagnostic[] = [];
+  readonly #seen = new Set<string>();
+
+  constructor(doc: Document.Parsed, lines: LineCounter) {
+    this.#doc = doc;
+    this.#lines = lines;
+  }
+
+  /** The node at `path`, or the nearest enclosing one that exists. */
+  node(path: Path): Node | undefined {
+    for (let length = path.length; length >= 0; length--) {
+      const found = this.#doc.getIn(path.slice(0, length), true);
+      if (found && typeof found === "object" && "range" in found) return found as Node;
+    }
+    return this.#doc.contents ?? undefined;
+  }
+
+  /** The key node of `key` in the mapping at `path`. */
+  keyNode(path: Path, key: string): Node | undefined {
+    const map = this.#doc.getIn(path, true);
+    if (!isMap(map)) return undefined;
+    for (const pair of map.items) {
+      if (isScalar(pair.key) && String(pair.key.value) === key) return pair.key;
+    }
+    return undefined;
+  }
+
+  /** Records a mistake at `node` (at `offset` characters into it, for scalars). */
+  add(message: string, node: Node | undefined, offset = 0, length?: number): void {
+    const range = node?.range ?? [0, 1, 1];
+    const start = range[0] + offset;
+    const { line, col } = this.#lines.linePos(start);
+    const span = length ?? Math.max(1, Math.min(range[1], this.lineEnd(start)) - start);
+    const key = `${line}:${col}:${message}`;
+    if (this.#seen.has(key)) return;
+    this.#seen.add(key);
+    this.diagnostics.push({ message, line, column: col, length: span });
+  }
+
+  /** The line a node starts on. */
+  lineOf(node: Node | undefined): number {
+    return this.#lines.linePos(node?.range?.[0] ?? 0).line;
+  }
+
+  addAt(message: string, path: Path): void {
+    this.add(message, this.node(path));
+  }
+
+  lineEnd(offset: number): number {
+    const starts = this.#lines.lineStarts;
+    for (const start of starts) if (start > offset) return start - 1;
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+/** Reads and validates a YAML or JSON workflow; throws a {@link WorkflowError} listing every mistake. */
+export async function readWorkflowFile(file: string): Promise<WorkflowFile> {
+  let source: string;
+  try {
+    source = await readFile(file, "utf8");
+  } catch (error) {
+    throw new WorkflowError(file, `cannot read the file: ${(error as Error).message}`);
+  }
+  return parseWorkflow(file, source);
+}
+
+/** Validates the text of a workflow file; throws a {@link WorkflowError} listing every mistake. */
+export function parseWorkflow(file: string, source: string): WorkflowFile {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const diagnostics = doc.errors.map((error) => {
+      const pos = error.linePos?.[0] ?? { line: 1, col: 1 };
+      const end = error.linePos?.[1];
+      const length = end && end.line === pos.line ? Math.max(1, end.col - pos.col) : 1;
+      return { message: error.message.split("\n")[0]!, line: pos.line, column: pos.col, length };
+    });
+    throw new WorkflowError(file, "the file cannot be parsed", diagnostics, source);
+  }
+  const data: unknown = doc.toJS();
+  const locator = new Locator(doc, lineCounter);
+  const parsed = workflowSchema.safeParse(data);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) reportIssue(locator, issue, [], data);
+  }
+  checkSemantics(locator, data);
+  if (locator.diagnostics.length > 0 || !parsed.success) {
+    throw new WorkflowError(file, "the workflow has mistakes", locator.diagnostics, source);
+  }
+  return { file, spec: parsed.data };
+}
+
+function valueAt(data: unknown, path: Path): unknown {
+  let value = data;
+  for (const step of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<string | number, unknown>)[step];
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return "nothing";
+  if (Array.isArray(value)) return "a list";
+  switch (typeof value) {
+    case "string":
+      return `the text ${JSON.stringify(value.length > 30 ? `${value.slice(0, 30)}…` : value)}`;
+    case "number":
+    case "boolean":
+      return `${typeof value === "number" ? "the number" : ""} ${String(value)}`.trim();
+    default:
+      return "a mapping";
+  }
+}
+
+function reportIssue(locator: Locator, issue: core.$ZodIssue, prefix: Path, data: unknown): void {
+  const path = [...prefix, ...(issue.path as (string | number)[])];
+  switch (issue.code) {
+    case "unrecognized_keys": {
+      const known = path.length === 0 ? TOP_KEYS : JOB_KEYS;
+      const where = path.length === 0 ? "at the top of the file" : "in a job";
+      for (const key of issue.keys) {
+        locator.add(
+          `unknown key "${key}" ${where}${suggestion(key, known)}`,
+          locator.keyNode(path, key) ?? locator.node(path),
+        );
+      }
+      return;
+    }
+    case "invalid_union": {
+      // When one branch got further (an argument list with one bad item),
+      // its own complaint is the precise one.
+      const deeper = issue.errors.find((branch) => branch.some((inner) => inner.path.length > 0));
+      if (deeper) {
+        for (const inner of deeper) reportIssue(locator, inner, path, data);
+        return;
+      }
+      break;
+    }
+    case "invalid_type": {
+      const value = valueAt(data, path);
+      if (value === undefined && path.length > 0) {
+        locator.addAt(`missing "${String(path[path.length - 1])}": ${issue.message}`, path);
+        return;
+      }
+      locator.addAt(`${issue.message}, got ${describe(value)}`, path);
+      return;
+    }
+  }
+  locator.addAt(issue.message, path);
+}
+
+interface EntryInfo {
+  path: Path;
+  entry: Record<string, unknown>;
+  id: string | undefined;
+  /** Path of the group (its jobs: list's owner) the entry belongs to. */
+  group: string;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function ids(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.filter((item): item is string => typeof item === "string");
+  return [];
+}
+
+/** Ids, requirements, cycles, entry kinds and command lines: what the schema cannot check. */
+function checkSemantics(locator: Locator, data: unknown): void {
+  if (!isRecord(data)) return;
+  const entries: EntryInfo[] = [];
+  const byId = new Map<string, EntryInfo>();
+  const groups = new Map<string, EntryInfo[]>();
+
+  const walk = (list: unknown, listPath: Path, inheritedShell: unknown): void => {
+    if (!Array.isArray(list)) return;
+    const group = listPath.join("/");
+    const members: EntryInfo[] = [];
+    groups.set(group, members);
+    list.forEach((entry, index) => {
+      if (!isRecord(entry)) return;
+      const path = [...listPath, index];
+      const id = typeof entry.id === "string" && entry.id !== "" ? entry.id : undefined;
+      const info: EntryInfo = { path, entry, id, group };
+      entries.push(info);
+      members.push(info);
+      if (id !== undefined) {
+        const first = byId.get(id);
+        if (first) {
+          const line = locator.lineOf(locator.node([...first.path, "id"]));
+          locator.add(
+            `duplicate id "${id}": already the id of the job on line ${line} (ids are unique in a file)`,
+            locator.node([...path, "id"]),
+          );
+        } else {
+          byId.set(id, info);
+        }
+      }
+      const shell = entry.shell ?? inheritedShell;
+      const hasRun = entry.run !== undefined;
+      const hasJobs = entry.jobs !== undefined;
+      if (hasRun && hasJobs) {
+        locator.add(
+          "a job has either run: (a command) or jobs: (a group), not both",
+          locator.keyNode(path, "jobs"),
+        );
+      } else if (!hasRun && !hasJobs) {
+        locator.add(
+          "a job needs run: (a command to run) or jobs: (a group of jobs)",
+          locator.node(path),
+        );
+      } else if (hasRun) {
+        for (const key of ["window"]) {
+          if (entry[key] !== undefined) {
+            locator.add(
+              `"${key}" applies to groups (jobs:), not to a command`,
+              locator.keyNode(path, key),
+            );
+          }
+        }
+        if (typeof entry.run === "string" && (shell === undefined || shell === false)) {
+          checkCommandLine(locator, entry.run, [...path, "run"]);
+        }
+      } else {
+        for (const key of ["capture"]) {
+          if (entry[key] !== undefined) {
+            locator.add(
+              `"${key}" applies to commands (run:), not to a group`,
+              locator.keyNode(path, key),
+            );
+          }
+        }
+        walk(entry.jobs, [...path, "jobs"], shell);
+      }
+    });
+  };
+  walk(data.jobs, ["jobs"], data.shell);
+
+  const allIds = [...byId.keys()];
+  for (const info of entries) {
+    const requiresPath = [...info.path, "requires"];
+    const required = ids(info.entry.requires);
+    required.forEach((id, index) => {
+      const at = locator.node(
+        Array.isArray(info.entry.requires) ? [...requiresPath, index] : requiresPath,
+      );
+      const target = byId.get(id);
+      if (target === undefined) {
+        locator.add(`unknown requirement "${id}": no job has this id${suggestion(id, allIds)}`, at);
+      } else if (target === info) {
+        locator.add(`job "${id}" requires itself`, at);
+      } else if (target.group !== info.group) {
+        locator.add(
+          `"${id}" is in another group: a job can only require jobs of its own group ` +
+            "(require the group that holds it, by the group's id)",
+          at,
+        );
+      }
+    });
+  }
+
+  for (const members of groups.values()) reportCycles(locator, members, byId);
+}
+
+function checkCommandLine(locator: Locator, line: string, path: Path): void {
+  try {
+    splitCommandLine(line);
+  } catch (error) {
+    if (!(error instanceof CommandLineError)) throw error;
+    const node = locator.node(path);
+    const quoted = isScalar(node) && (node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE");
+    locator.add(error.message, node, error.index + (quoted ? 1 : 0), 1);
+  }
+}
+
+/** Reports each cycle among a group's jobs once, as `a → b → c → a`, at the requires: of its first job. */
+function reportCycles(locator: Locator, members: EntryInfo[], byId: Map<string, EntryInfo>): void {
+  const inGroup = new Set(members);
+  const state = new Map<EntryInfo, "active" | "finished">();
+  const stack: EntryInfo[] = [];
+  const reported = new Set<string>();
+  const visit = (info: EntryInfo): void => {
+    state.set(info, "active");
+    stack.push(info);
+    for (const id of ids(info.entry.requires)) {
+      const next = byId.get(id);
+      if (next === undefined || next === info || !inGroup.has(next)) continue;
+      const seen = state.get(next);
+      if (seen === "active") {
+        const cycle = stack.slice(stack.indexOf(next));
+        const names = cycle.map((member) => member.id!);
+        const key = [...names].sort().join("\u0000");
+        if (!reported.has(key)) {
+          reported.add(key);
+          // Shown in the direction of the work: each job before the one that requires it.
+          const order = [...names].reverse();
+          const text = [...order, order[0]].join(" → ");
+          const head = cycle[cycle.length - 1]!;
+          locator.add(
+            `cycle in requires: ${text}`,
+            locator.keyNode(head.path, "requires") ?? locator.node(head.path),
+          );
+        }
+      } else if (seen === undefined) {
+        visit(next);
+      }
+    }
+    stack.pop();
+    state.set(info, "finished");
+  };
+  for (const member of members) if (!state.has(member)) visit(member);
+}
+
+/** Options given on the command line, which win over the file's. */
+export interface WorkflowOverrides {
+  /** The top scheduler's window. */
+  window?: number | undefined;
+  /** The top scheduler's timeout, in ms. */
+  timeout?: number | undefined;
+}
+
+function stringEnv(
+  env: Record<string, string | number | boolean> | undefined,
+): Record<string, string> | undefined {
+  if (env === undefined) return undefined;
+  return Object.fromEntries(Object.entries(env).map(([name, value]) => [name, String(value)]));
+}
+
+function inherit(
+  parent: Inherited,
+  entry: {
+    shell?: boolean | string | undefined;
+    cwd?: string | undefined;
+    env?: Record<string, string | number | boolean> | undefined;
+  },
+): Inherited {
+  const env = stringEnv(entry.env);
+  return {
+    shell: entry.shell ?? parent.shell,
+    cwd: entry.cwd ?? parent.cwd,
+    env: env === undefined ? parent.env : { ...parent.env, ...env },
+  };
+}
+
+function durationOf(text: string | undefined): number | undefined {
+  return text === undefined ? undefined : parseDuration(text);
+}
+
+/** Builds the schedulers of a validated workflow: one Scheduler per group, one CommandJob per command. */
+export function buildWorkflow(
+  workflow: WorkflowFile,
+  overrides: WorkflowOverrides = {},
+): Scheduler {
+  const { spec } = workflow;
+  const top = inherit({ shell: false, cwd: undefined, env: undefined }, spec);
+  const scheduler = new Scheduler({
+    label: spec.label ?? workflow.file,
+    critical: spec.critical ?? true,
+    jobsWindow: overrides.window ?? spec.window ?? null,
+    timeout: overrides.timeout ?? durationOf(spec.timeout) ?? null,
+  });
+  addJobs(scheduler, spec.jobs, top);
+  return scheduler;
+}
+
+function addJobs(scheduler: Scheduler, entries: readonly JobEntry[], settings: Inherited): void {
+  const made = new Map<string, AbstractJob>();
+  const pending: [AbstractJob, JobEntry][] = [];
+  for (const entry of entries) {
+    const own = inherit(settings, entry);
+    let job: AbstractJob;
+    if (entry.jobs !== undefined) {
+      const group = new Scheduler({
+        label: entry.label ?? entry.id ?? "group",
+        critical: entry.critical ?? true,
+        forever: entry.forever ?? false,
+        jobsWindow: entry.window ?? null,
+        timeout: durationOf(entry.timeout) ?? null,
+      });
+      addJobs(group, entry.jobs, own);
+      job = group;
+    } else {
+      const label = entry.label ?? entry.id;
+      job = new CommandJob(entry.run!, {
+        ...(label === undefined ? {} : { label }),
+        critical: entry.critical ?? true,
+        forever: entry.forever ?? false,
+        timeout: durationOf(entry.timeout) ?? null,
+        shell: own.shell,
+        ...(own.cwd === undefined ? {} : { cwd: own.cwd }),
+        ...(own.env === undefined ? {} : { env: own.env }),
+        capture: entry.capture ?? false,
+      });
+    }
+    if (entry.id !== undefined) made.set(entry.id, job);
+    pending.push([job, entry]);
+    scheduler.add(job);
+  }
+  for (const [job, entry] of pending) {
+    for (const id of ids(entry.requires)) {
+      const required = made.get(id);
+      if (required) job.requires(required);
+    }
+  }
+}

@@ -1,0 +1,302 @@
+/**
+ * The command line when its output is not a terminal: every subcommand, the
+ * report of a broken workflow file, the exit statuses, one plain line per
+ * event, and an interrupt that cancels the run and leaves no process behind.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { setTimeout as delay } from "node:timers/promises";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+let dir = "";
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts `asyncjobs ARGS` from the sources, with output to pipes (not a terminal). */
+function start(args: string[]): { child: ChildProcess; done: Promise<Outcome> } {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: "1", ASYNCJOBS_ASCII: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+    child.emit("stdout", stdout);
+  });
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  const done = new Promise<Outcome>((resolve) => {
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+  return { child, done };
+}
+
+function cli(...args: string[]): Promise<Outcome> {
+  return start(args).done;
+}
+
+/** Resolves once the output so far matches `pattern`. */
+function waitForOutput(child: ChildProcess, pattern: RegExp): Promise<RegExpMatchArray> {
+  return new Promise((resolve) => {
+    const listener = (text: string): void => {
+      const match = text.match(pattern);
+      if (match) {
+        child.off("stdout", listener);
+        resolve(match);
+      }
+    };
+    child.on("stdout", listener);
+  });
+}
+
+/** Waits, with a generous deadline, for a process to be gone (zombies count as gone). */
+async function vanished(pid: number): Promise<boolean> {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+      if (/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"))) return true;
+    } catch {
+      return true;
+    }
+    if (Date.now() > end) return false;
+    await delay(20);
+  }
+}
+
+async function fixture(name: string, text: string): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, text);
+  return file;
+}
+
+const GOOD = `
+window: 2
+shell: true
+jobs:
+  - id: first
+    run: echo "first line"; echo "first done"
+  - id: second
+    label: the second
+    run: echo second
+    requires: first
+  - id: group
+    requires: first
+    jobs:
+      - id: inner
+        run: [node, -e, "console.log(6 * 7)"]
+        shell: false
+        capture: true
+`;
+
+const BROKEN = `window: two
+jobs:
+  - id: build
+    run: make all
+    requries: lint
+  - id: lint
+    run: [npx, biome]
+    requires: [test, buidl]
+  - id: test
+    run: echo test
+    requires: lint
+`;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "asyncjobs-cli-"));
+});
+
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("asyncjobs on pipes", { concurrency: true }, () => {
+  test("--help lists every command and option; help COMMAND and --version", async () => {
+    const help = await cli("--help");
+    assert.equal(help.code, 0);
+    for (const word of [
+      "run FILE",
+      "list FILE",
+      "check FILE",
+      "graph FILE",
+      "--window",
+      "--timeout",
+    ]) {
+      assert.ok(help.stdout.includes(word), `--help mentions ${word}`);
+    }
+    for (const word of ["--verbose", "--ascii", "--dry-run", "Exit status", "Ctrl-C", "jobs:"]) {
+      assert.ok(help.stdout.includes(word), `--help mentions ${word}`);
+    }
+    const runHelp = await cli("help", "run");
+    assert.match(runHelp.stdout, /^Usage: asyncjobs run FILE/);
+  });
+
+  test("usage mistakes exit 2 and say what is wrong", async () => {
+    const none = await cli();
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /missing a command/);
+    const timeout = await cli("run", "x.yaml", "--timeout", "30");
+    assert.equal(timeout.code, 2);
+    assert.match(timeout.stderr, /--timeout expects a duration with a unit/);
+    const missing = await cli("run", join(dir, "nowhere.yaml"));
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read the file/);
+  });
+
+  test("check reports every mistake of a broken file with its line and column, and runs nothing", async () => {
+    const file = await fixture("broken.yaml", BROKEN);
+    const checked = await cli("check", file);
+    assert.equal(checked.code, 2);
+    const report = checked.stderr;
+    assert.ok(report.includes(`${file}:1:9: expected a number of jobs`), report);
+    assert.ok(
+      report.includes(`${file}:5:5: unknown key "requries" in a job (did you mean "requires"?)`),
+    );
+    assert.ok(report.includes(`${file}:8:22: unknown requirement "buidl"`));
+    assert.ok(report.includes(`(did you mean "build"?)`));
+    assert.ok(report.includes(`${file}:11:5: cycle in requires: test → lint → test`));
+    assert.match(report, /\n {2}5 \| {5}requries: lint\n {4}\| {5}\^{8}\n/);
+    assert.match(report, /4 mistakes found; nothing was run\./);
+    const run = await cli("run", file);
+    assert.equal(run.code, 2);
+    assert.equal(run.stdout, "");
+  });
+
+  test("check accepts a valid file, YAML or JSON", async () => {
+    const yaml = await cli("check", await fixture("good.yaml", GOOD));
+    assert.equal(yaml.code, 0);
+    assert.match(yaml.stdout, /valid, 3 jobs in 2 schedulers, no cycle/);
+    const wrong = await fixture(
+      "wrong.json",
+      '{\n  "jobs": [\n    { "id": "a", "run": 12 }\n  ]\n}\n',
+    );
+    const refused = await cli("check", wrong);
+    assert.equal(refused.code, 2);
+    assert.ok(refused.stderr.includes(`${wrong}:3:25: expected a command line`), refused.stderr);
+  });
+
+  test("list and run --dry-run show the jobs in order and run nothing", async () => {
+    const marker = join(dir, "dry-run-marker");
+    const file = await fixture(
+      "dry.yaml",
+      `jobs:\n  - id: touch\n    run: [node, -e, "require('fs').writeFileSync('${marker}', '')"]\n  - id: after\n    run: [node, -e, "0"]\n    requires: touch\n`,
+    );
+    const listed = await cli("list", file);
+    assert.equal(listed.code, 0);
+    assert.match(listed.stdout, /1 ⚠ {3}⚐ {3}<CommandJob `touch`>/);
+    assert.match(listed.stdout, /2 ⚠ {3}⚐ {3}<CommandJob `after`> \[not done\] requires=\{1\}/);
+    const dry = await cli("run", "--dry-run", file);
+    assert.equal(dry.code, 0);
+    assert.equal(dry.stdout, listed.stdout);
+    assert.equal(existsSync(marker), false);
+  });
+
+  test("run prints one plain line per event, and exits 0 on success", async () => {
+    const run = await cli("run", "--verbose", await fixture("run.yaml", GOOD));
+    assert.equal(run.code, 0, run.stderr);
+    const lines = run.stdout
+      .trimEnd()
+      .split("\n")
+      .filter((line) => !line.startsWith("["));
+    const events = lines.map((line) => line.replace(/^\d{3}\.\d{3} /, "").replace(/ \(.*?\)/, ""));
+    assert.deepEqual(events.slice(0, 2), ["started   first", "done      first"]);
+    assert.ok(events.includes("started   the second"));
+    assert.ok(events.includes("done      group/inner → 42"), events.join("\n"));
+    assert.ok(events.includes("done      group"));
+    assert.match(lines.at(-1)!, /^asyncjobs: success, 3 jobs done in /);
+    assert.match(run.stdout, /^\[first\] first line$/m, "--verbose prints the commands' output");
+  });
+
+  test("a failed run exits 1 and prints the debrief with the last stderr lines", async () => {
+    const file = await fixture(
+      "fail.yaml",
+      `jobs:\n  - id: ok\n    run: [node, -e, "0"]\n  - id: bad\n    run: [node, -e, "console.error('it broke'); process.exit(4)"]\n    requires: ok\n  - id: never\n    run: [node, -e, "0"]\n    requires: bad\n`,
+    );
+    const run = await cli("run", file);
+    assert.equal(run.code, 1);
+    assert.match(run.stdout, /FAILED {4}bad .*exited with code 4 \| it broke/);
+    assert.match(
+      run.stdout,
+      /asyncjobs: the run failed after .*: a CRITICAL job has raised an exception/,
+    );
+    assert.match(run.stdout, /stderr \| it broke/);
+    assert.ok(!/started {3}never/.test(run.stdout));
+  });
+
+  test("--timeout stops the run, exits 1, and leaves no process behind", async () => {
+    const file = await fixture(
+      "slow.yaml",
+      `jobs:\n  - id: slow\n    run: [node, -e, "console.log('pid ' + process.pid); setInterval(() => {}, 1000)"]\n`,
+    );
+    // Long enough for the program to start and print its pid, even on a busy machine.
+    const run = await cli("run", "--verbose", "--timeout", "3s", file);
+    assert.equal(run.code, 1);
+    assert.match(run.stdout, /TIMED OUT after 3000 ms/);
+    const pid = Number(run.stdout.match(/\[slow\] pid (\d+)/)?.[1]);
+    assert.ok(pid > 0);
+    assert.equal(await vanished(pid), true);
+  });
+
+  test("an interrupt cancels the run cleanly: programs terminated, debrief, exit 130", async () => {
+    const file = await fixture(
+      "forever.yaml",
+      `jobs:\n  - id: waits\n    run: [node, -e, "console.log('pid ' + process.pid); setInterval(() => {}, 1000)"]\n  - id: next\n    run: [node, -e, "0"]\n    requires: waits\n`,
+    );
+    const { child, done } = start(["run", "--verbose", file]);
+    const [, pid] = await waitForOutput(child, /\[waits\] pid (\d+)/);
+    child.kill("SIGINT");
+    const outcome = await done;
+    assert.equal(outcome.code, 130);
+    assert.match(outcome.stdout, /interrupted: cancelling the run/);
+    assert.match(outcome.stdout, /cancelled {1}waits/);
+    assert.match(outcome.stdout, /ABORTED: interrupted \(SIGINT\)/);
+    assert.equal(await vanished(Number(pid)), true);
+  });
+
+  test("graph writes DOT, Mermaid and pictures", async () => {
+    const file = await fixture("graph.yaml", GOOD);
+    const dot = await cli("graph", file);
+    assert.equal(dot.code, 0);
+    assert.match(dot.stdout, /^digraph asynciojobs\{/);
+    assert.match(dot.stdout, /cluster_/);
+    const mmd = await cli("graph", file, "-o", join(dir, "g.mmd"));
+    assert.equal(mmd.code, 0);
+    assert.match(await readFile(join(dir, "g.mmd"), "utf8"), /^flowchart TD/);
+    const bad = await cli("graph", file, "-o", join(dir, "g.gif"));
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /must end in \.svg, \.png, \.dot or \.mmd/);
+  });
+
+  test("graph renders SVG", async (t) => {
+    const svg = await cli("graph", await fixture("svg.yaml", GOOD), "-o", join(dir, "g.svg"));
+    if (svg.code === 1 && /not available/.test(svg.stderr)) {
+      t.skip("rendering pictures is not available in this version of the listings");
+      return;
+    }
+    assert.equal(svg.code, 0, svg.stderr);
+    assert.match(await readFile(join(dir, "g.svg"), "utf8"), /<svg/);
+  });
+
+  test("runs a TypeScript workflow module without a build step", async () => {
+    const run = await cli("run", "examples/release-workflow.ts");
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /done {6}changelog .*→ release \d+\.\d+\.\d+/);
+    assert.match(run.stdout, /done {6}artefacts\/tarball/);
+    const module = await fixture("none.mjs", "export const x = 1;\n");
+    const refused = await cli("run", module);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /no default export/);
+  });
+});
