@@ -16,6 +16,7 @@
  */
 import { type AbstractJob, isScheduler, nameOf } from "../jobs/abstract-job.js";
 import { RunContext } from "../jobs/context.js";
+import { forEachRequirement, requirementCount } from "../jobs/requirements.js";
 import { DONE, IDLE, RUNNING, SCHEDULED } from "../jobs/state.js";
 import { CancelledError, TimeoutError } from "../util/errors.js";
 import { emitJobEvent, emitSchedulerEvent } from "./events.js";
@@ -46,53 +47,53 @@ export function prepareGraph(scheduler: PureScheduler, deep: boolean): PreparedG
   // optimiser steps in, and a for-of would then allocate a result per element.
   const jobs = [...scheduler._members];
   const count = jobs.length;
-  for (let k = 0; k < count; k++) jobs[k]!._index = k;
-  // First pass: how many requirements each job waits for, and how many
-  // successors each job has (counted one slot ahead, for the prefix sum).
+  // Each job's requirements as indices: job k's are
+  // requiredIndex[requiredStart[k] .. requiredStart[k + 1]).
   const pending = new Int32Array(count);
-  const successorStart = new Int32Array(count + 1);
-  let edges = 0;
+  const requiredStart = new Int32Array(count + 1);
   for (let k = 0; k < count; k++) {
     const job = jobs[k]!;
-    const required = requirementList(job);
-    if (required === undefined) continue;
-    for (let r = 0; r < required.length; r++) {
-      const requirement = required[r]!;
-      if (requirement._owner !== scheduler) {
-        throw new Error(
-          `scheduler ${describeScheduler(scheduler)}: job ${nameOf(job)} requires ${nameOf(requirement)}, which is not in this scheduler; ` +
-            "add it, or call sanitize() to drop such requirements",
-        );
-      }
-      pending[k]!++;
-      successorStart[requirement._index + 1]!++;
-    }
-    edges += pending[k]!;
+    job._index = k;
+    pending[k] = requirementCount(job);
+    requiredStart[k + 1] = requiredStart[k]! + pending[k]!;
   }
+  const edges = requiredStart[count]!;
+  const requiredIndex = new Int32Array(edges);
+  let job: AbstractJob;
+  let edge = 0;
+  const record = (requirement: AbstractJob): void => {
+    if (requirement._owner !== scheduler) {
+      throw new Error(
+        `scheduler ${describeScheduler(scheduler)}: job ${nameOf(job)} requires ${nameOf(requirement)}, which is not in this scheduler; ` +
+          "add it, or call sanitize() to drop such requirements",
+      );
+    }
+    requiredIndex[edge++] = requirement._index;
+  };
+  for (let k = 0; k < count; k++) {
+    job = jobs[k]!;
+    forEachRequirement(job, record);
+  }
+  // The same edges the other way round: each job's successors, by counting.
+  const successorStart = new Int32Array(count + 1);
+  for (let e = 0; e < edges; e++) successorStart[requiredIndex[e]! + 1]!++;
   for (let k = 0; k < count; k++) successorStart[k + 1]! += successorStart[k]!;
-  // Second pass: fill in the successors.
   const successors = new Int32Array(edges);
   const filled = successorStart.slice(0, count);
   for (let k = 0; k < count; k++) {
-    const required = requirementList(jobs[k]!);
-    if (required === undefined) continue;
-    for (let r = 0; r < required.length; r++) successors[filled[required[r]!._index]!++] = k;
+    for (let e = requiredStart[k]!; e < requiredStart[k + 1]!; e++) {
+      successors[filled[requiredIndex[e]!]!++] = k;
+    }
   }
   const graph = { jobs, pending, successorStart, successors };
   checkStartable(scheduler, graph);
   if (deep) {
     for (let k = 0; k < count; k++) {
-      const job = jobs[k]!;
-      if (isScheduler(job)) prepareGraph(job, true);
+      const nested = jobs[k]!;
+      if (isScheduler(nested)) prepareGraph(nested, true);
     }
   }
   return graph;
-}
-
-/** A job's requirements as an array (a copy when they are kept in a Set), or undefined. */
-function requirementList(job: AbstractJob): readonly AbstractJob[] | undefined {
-  const required = job._required;
-  return required === undefined || Array.isArray(required) ? required : [...required];
 }
 
 /** Kahn's walk over a copy of the counters: throws unless every job can eventually start. */
@@ -216,6 +217,10 @@ class Orchestration {
       job._outcome = undefined;
       job._context = undefined;
       if (!job.forever) this.#nonForever++;
+      // A nested scheduler starts afresh too, even if it does not get to run
+      // this time: otherwise its jobs would show the previous run, and its
+      // shutdown() would answer from then without shutting them down again.
+      if (isScheduler(job)) resetNested(job);
     }
     this.#remaining = this.#nonForever;
     emitSchedulerEvent(scheduler, "scheduler:started");
@@ -353,6 +358,22 @@ class Orchestration {
     emitSchedulerEvent(scheduler, "scheduler:shutdown", shutdownOk);
     scheduler._busy = false;
     this.#resolve(ok);
+  }
+}
+
+/** Puts a nested scheduler and its jobs, at every depth, back to "never ran" (unless it is still busy). */
+function resetNested(scheduler: PureScheduler): void {
+  if (scheduler._busy) return;
+  scheduler._status = "never";
+  scheduler._culprit = undefined;
+  scheduler._abortReason = undefined;
+  scheduler._shutdownAnswer = undefined;
+  for (const job of scheduler._members) {
+    job._state = IDLE;
+    job._raised = false;
+    job._outcome = undefined;
+    job._context = undefined;
+    if (isScheduler(job)) resetNested(job);
   }
 }
 
