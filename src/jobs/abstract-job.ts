@@ -209,7 +209,9 @@ export abstract class AbstractJob<T = unknown> {
       );
     }
     if (options.required !== undefined && options.required !== null) {
-      this.requires(options.required as Requirement);
+      // In an array, so that a plain object is refused rather than read as
+      // requires()'s own options and ignored.
+      this.requires([options.required] as Requirement);
     }
     scheduler?.add(this);
   }

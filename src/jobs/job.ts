@@ -15,6 +15,11 @@ export interface JobFunctionOptions extends JobOptions {
   shutdown?: () => unknown;
 }
 
+/** Options may be left out (undefined or null); given, they are a plain object. */
+function isOptionsObject(options: unknown): boolean {
+  return options === undefined || options === null || isPlainObject(options);
+}
+
 const JOB_FUNCTION_OPTION_NAMES: ReadonlySet<string> = new Set([...JOB_OPTION_NAMES, "shutdown"]);
 
 /**
@@ -42,6 +47,9 @@ export class Job<T = unknown> extends AbstractJob<T> {
     }
     if (typeof run !== "function") {
       throw new TypeError(`Job(): expected a function to run, got ${describeValue(run)}`);
+    }
+    if (options !== NO_OPTIONS && !isOptionsObject(options)) {
+      throw new TypeError(`Job(): options must be a plain object, got ${describeValue(options)}`);
     }
     // Jobs are made by the million: without options, nothing is checked or copied.
     const given = options ?? NO_OPTIONS;
