@@ -23,6 +23,7 @@ import { TimeoutError } from "../util/errors.js";
 import {
   checkBoolean,
   checkDuration,
+  checkOptions,
   checkWindow,
   rejectUnknownOptions,
   splitTrailingOptions,
@@ -363,8 +364,9 @@ export class PureScheduler implements Iterable<AbstractJob> {
    * nested schedulers. Returns true if nothing had to be dropped. With
    * `verbose`, prints each dropped requirement.
    */
-  sanitize(options: { verbose?: boolean } = {}): boolean {
-    const verbose = checkBoolean("sanitize()", "verbose", options.verbose, this.verbose);
+  sanitize(options?: { verbose?: boolean }): boolean {
+    const given = checkOptions<{ verbose?: boolean }>("sanitize()", options, VERBOSE_OPTION);
+    const verbose = checkBoolean("sanitize()", "verbose", given.verbose, this.verbose);
     let fine = true;
     for (const job of this._members) {
       const required = job._required;
@@ -404,15 +406,17 @@ export class PureScheduler implements Iterable<AbstractJob> {
    * out unless `discardForever` is false. (`computeBacklinks` is accepted
    * for compatibility; links are always computed.)
    */
-  *exitJobs(
-    options: { discardForever?: boolean; computeBacklinks?: boolean } = {},
-  ): Iterable<AbstractJob> {
-    const discardForever = checkBoolean(
+  *exitJobs(options?: {
+    discardForever?: boolean;
+    computeBacklinks?: boolean;
+  }): Iterable<AbstractJob> {
+    const given = checkOptions<{ discardForever?: boolean; computeBacklinks?: boolean }>(
       "exitJobs()",
-      "discardForever",
-      options.discardForever,
-      true,
+      options,
+      EXIT_JOBS_OPTIONS,
     );
+    const discardForever = checkBoolean("exitJobs()", "discardForever", given.discardForever, true);
+    checkBoolean("exitJobs()", "computeBacklinks", given.computeBacklinks, true);
     const successors = successorsMap(this);
     for (const job of this._members) {
       if (discardForever && job.forever) continue;
@@ -424,11 +428,16 @@ export class PureScheduler implements Iterable<AbstractJob> {
    * Every job, nested ones included (depth first). Nested schedulers
    * themselves are yielded too when `scanSchedulers` is true.
    */
-  *iterateJobs(options: { scanSchedulers?: boolean } = {}): Iterable<AbstractJob> {
+  *iterateJobs(options?: { scanSchedulers?: boolean }): Iterable<AbstractJob> {
+    const given = checkOptions<{ scanSchedulers?: boolean }>(
+      "iterateJobs()",
+      options,
+      ITERATE_JOBS_OPTIONS,
+    );
     const scanSchedulers = checkBoolean(
       "iterateJobs()",
       "scanSchedulers",
-      options.scanSchedulers,
+      given.scanSchedulers,
       false,
     );
     for (const job of this._members) {
@@ -478,6 +487,12 @@ export class PureScheduler implements Iterable<AbstractJob> {
    */
   bypassAndRemove(job: AbstractJob): void {
     checkMembers(this, "bypassAndRemove()", [job]);
+    // Refused before any requirement is rewired, not half-way through.
+    if (this._busy) {
+      throw new Error(
+        `${whereOf(this)}: cannot remove job ${nameOf(job)} while the scheduler runs`,
+      );
+    }
     const upstream = [...internalRequirements(job, this)];
     for (const next of this.successors(job)) {
       next.requires(job, { remove: true });
@@ -488,7 +503,9 @@ export class PureScheduler implements Iterable<AbstractJob> {
 
   /** Keeps only the given jobs, then drops requirements on the removed ones. */
   keepOnly(jobs: Iterable<AbstractJob>): void {
-    const keep = new Set(jobs);
+    // Checked first: a wrong argument would otherwise empty the scheduler.
+    const keep = new Set(iterableOfJobs("keepOnly()", "jobs", jobs));
+    checkMembers(this, "keepOnly()", [...keep]);
     for (const job of [...this._members]) {
       if (!keep.has(job)) this.remove(job);
     }
@@ -511,10 +528,17 @@ export class PureScheduler implements Iterable<AbstractJob> {
         `keepOnlyBetween(): expected an options object, got ${describeValue(options)}`,
       );
     }
+    rejectUnknownOptions("keepOnlyBetween()", options, KEEP_ONLY_BETWEEN_OPTIONS);
     const keepStarts = checkBoolean("keepOnlyBetween()", "keepStarts", options.keepStarts, true);
     const keepEnds = checkBoolean("keepOnlyBetween()", "keepEnds", options.keepEnds, true);
-    const starts = options.starts === undefined ? undefined : [...options.starts];
-    const ends = options.ends === undefined ? undefined : [...options.ends];
+    const starts =
+      options.starts === undefined || options.starts === null
+        ? undefined
+        : iterableOfJobs("keepOnlyBetween()", "starts", options.starts);
+    const ends =
+      options.ends === undefined || options.ends === null
+        ? undefined
+        : iterableOfJobs("keepOnlyBetween()", "ends", options.ends);
     if (starts) checkMembers(this, "keepOnlyBetween()", starts);
     if (ends) checkMembers(this, "keepOnlyBetween()", ends);
     let keep = new Set(this._members);
@@ -534,8 +558,8 @@ export class PureScheduler implements Iterable<AbstractJob> {
   }
 
   /** Prints the jobs in topological order with their status, and returns the text. */
-  list(options: { details?: boolean } = {}): string {
-    return list(this, options);
+  list(options?: { details?: boolean }): string {
+    return list(this, checkOptions("list()", options, DETAILS_OPTION));
   }
 
   /** Prints the jobs in no particular order (works on a graph with cycles), and returns the text. */
@@ -544,12 +568,17 @@ export class PureScheduler implements Iterable<AbstractJob> {
   }
 
   /** Prints why the run failed, the listing, counts and every exception; returns the text. */
-  debrief(options: { details?: boolean } = {}): string {
-    return debrief(this, options);
+  debrief(options?: { details?: boolean }): string {
+    return debrief(this, checkOptions("debrief()", options, DETAILS_OPTION));
   }
 
   /** The graph in DOT format: `digraph asynciojobs{...}`. */
   dotFormat(options: DotFormatOptions = {}): string {
+    if (!isPlainObject(options)) {
+      throw new TypeError(
+        `dotFormat(): options must be a plain object, got ${describeValue(options)}`,
+      );
+    }
     return dotFormat(this, options);
   }
 
@@ -560,12 +589,19 @@ export class PureScheduler implements Iterable<AbstractJob> {
 
   /** Writes `dotFormat()` to `filename`; resolves with `(Over)wrote <filename>`. Node only. */
   async exportAsDotfile(filename: string): Promise<string> {
+    checkFilename("exportAsDotfile()", filename);
     const { exportAsDotfile } = await import("../node/files.js");
     return exportAsDotfile(this, filename);
   }
 
   /** Renders the graph to `<filename>.<suffix>` without a system Graphviz; resolves with the file name. Node only. */
   async exportAsGraphic(filename: string, suffix: "svg" | "png"): Promise<string> {
+    checkFilename("exportAsGraphic()", filename);
+    if (suffix !== "svg" && suffix !== "png") {
+      throw new TypeError(
+        `exportAsGraphic(): suffix must be "svg" or "png", got ${describeValue(suffix)} for ${filename}`,
+      );
+    }
     const { exportAsGraphic } = await import("../node/files.js");
     return exportAsGraphic(this, filename, suffix);
   }
@@ -591,6 +627,42 @@ export class PureScheduler implements Iterable<AbstractJob> {
 
 function whereOf(scheduler: PureScheduler): string {
   return `scheduler ${describeScheduler(scheduler)}`;
+}
+
+const RUN_OPTIONS: ReadonlySet<string> = new Set(["signal"]);
+const VERBOSE_OPTION: ReadonlySet<string> = new Set(["verbose"]);
+const DETAILS_OPTION: ReadonlySet<string> = new Set(["details"]);
+const EXIT_JOBS_OPTIONS: ReadonlySet<string> = new Set(["discardForever", "computeBacklinks"]);
+const ITERATE_JOBS_OPTIONS: ReadonlySet<string> = new Set(["scanSchedulers"]);
+const KEEP_ONLY_BETWEEN_OPTIONS: ReadonlySet<string> = new Set([
+  "starts",
+  "ends",
+  "keepStarts",
+  "keepEnds",
+]);
+
+/** The items of `value`, which must be an iterable object (not a string) of jobs. */
+function iterableOfJobs(where: string, name: string, value: unknown): AbstractJob[] {
+  if (value === null || typeof value !== "object" || !(Symbol.iterator in value)) {
+    throw new TypeError(
+      `${where}: ${name} must be an iterable of jobs, got ${describeValue(value)}`,
+    );
+  }
+  const jobs = [...(value as Iterable<unknown>)];
+  for (const job of jobs) {
+    if (!(job instanceof AbstractJobClass)) {
+      throw new TypeError(`${where}: ${name} must hold jobs only, got ${describeValue(job)}`);
+    }
+  }
+  return jobs as AbstractJob[];
+}
+
+function checkFilename(where: string, filename: unknown): void {
+  if (typeof filename !== "string" || filename === "") {
+    throw new TypeError(
+      `${where}: filename must be a non-empty string, got ${describeValue(filename)}`,
+    );
+  }
 }
 
 function countStates(scheduler: PureScheduler): { done: number; ongoing: number; idle: number } {
@@ -656,6 +728,7 @@ export async function runScheduler(
   if (!isPlainObject(options) && !(options instanceof Object && "signal" in options)) {
     throw new TypeError(`${where}: options must be an object, got ${describeValue(options)}`);
   }
+  if (isPlainObject(options)) rejectUnknownOptions(where, options, RUN_OPTIONS);
   const signal = options.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(
