@@ -61,17 +61,21 @@ export class PrintJob extends AbstractJob<void> {
     this.banner = checkedBanner;
   }
 
+  /** Prints the banner (if any) and the messages, then sleeps `sleep` milliseconds (abortably). */
   override async run(context: JobContext): Promise<void> {
     if (this.banner !== undefined) writeOut(`${this.banner}\n`);
     writeOut(`${this.messages.map(textOf).join(" ")}\n`);
     if (this.sleep !== null && this.sleep > 0) await sleep(this.sleep, context.signal);
   }
 
+  /** `print <the messages>`, cut after 40 characters. */
   override textLabel(): string {
-    const text = this.messages.map(textOf).join(" ");
+    // Unset while AbstractJob's constructor names the job in an error message.
+    const text = (this.messages ?? []).map(textOf).join(" ");
     return `print ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
   }
 
+  /** The messages, and the sleep that follows them. */
   override details(): string {
     const text = this.messages.map(textOf).join(" ");
     return this.sleep ? `${text} (then sleep ${this.sleep} ms)` : text;
