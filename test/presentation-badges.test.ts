@@ -141,14 +141,20 @@ describe("the status badge", () => {
   it("follows a real windowed run: idle, scheduled, running, done, raised", async () => {
     process.env.ASYNCJOBS_ASCII = "0";
     const first = gatedJob<string>("first");
+    // blocker holds the other slot, and keeps the run going while after runs:
+    // once every non-forever job is done, the run ends and starts nothing more.
+    const blocker = gatedJob<string>("blocker");
     const second = gatedJob<string>("second", { critical: false });
     // after requires both, so that which job takes the slot next never depends on queue order.
     const after = gatedJob<string>("after", { required: [first.job, second.job], forever: true });
-    const scheduler = new PureScheduler(first.job, second.job, after.job, { jobsWindow: 1 });
+    const scheduler = new PureScheduler(first.job, blocker.job, second.job, after.job, {
+      jobsWindow: 2,
+    });
     assert.equal(first.job.reprShort(), "⚠   ⚐  ");
     const run = scheduler.run();
     await first.started;
-    // first holds the only slot: second waits in the window, after waits for both.
+    await blocker.started;
+    // first and blocker hold both slots: second waits in the window, after waits for both.
     assert.equal(first.job.reprShort(), "⚠ ☉ ↺  ");
     assert.equal(second.job.reprShort(), "    ⚑  ");
     assert.equal(after.job.reprShort(), "⚠   ⚐ ∞");
@@ -160,6 +166,7 @@ describe("the status badge", () => {
     assert.equal(second.job.reprShort(), "  ★ ☓  ");
     assert.equal(second.job.reprResult(), "!! exception => TypeError:bad!!");
     assert.equal(after.job.reprShort(), "⚠ ☉ ↺ ∞");
+    blocker.open("done");
     assert.equal(await run, true);
     await ticks();
     // The forever job was cancelled: still shown running, never done.
