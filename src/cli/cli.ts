@@ -11,7 +11,6 @@ import { isScheduler } from "../jobs/abstract-job.js";
 import { WorkflowError } from "./diagnostics.js";
 import { DURATION_HINT, parseDuration } from "./duration.js";
 import { COMMAND_HELP, MAIN_HELP } from "./help.js";
-import { mermaidFormat } from "./mermaid.js";
 import { runWorkflow } from "./run.js";
 import { buildWorkflow, readWorkflowFile } from "./workflow-file.js";
 import { loadWorkflowModule, MODULE_EXTENSIONS } from "./workflow-module.js";
@@ -192,19 +191,13 @@ async function list(invocation: Invocation): Promise<number> {
   return EXIT.ok;
 }
 
-/** Mermaid text: the scheduler's own method when it has one, else ours. */
-function mermaidOf(scheduler: PureScheduler): string {
-  const own = (scheduler as { mermaidFormat?: () => string }).mermaidFormat;
-  return typeof own === "function" ? own.call(scheduler) : mermaidFormat(scheduler);
-}
-
 async function graph(invocation: Invocation): Promise<number> {
   const scheduler = await loadScheduler(invocation);
   checkGraph(invocation.file, scheduler);
   const output = invocation.output;
   if (output === undefined) {
     process.stdout.write(
-      invocation.format === "mmd" ? mermaidOf(scheduler) : scheduler.dotFormat(),
+      invocation.format === "mmd" ? scheduler.mermaidFormat() : scheduler.dotFormat(),
     );
     return EXIT.ok;
   }
@@ -216,7 +209,7 @@ async function graph(invocation: Invocation): Promise<number> {
         await writeFile(output, scheduler.dotFormat());
         break;
       case ".mmd":
-        await writeFile(output, mermaidOf(scheduler));
+        await writeFile(output, scheduler.mermaidFormat());
         break;
       case ".svg":
       case ".png":
