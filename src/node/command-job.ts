@@ -5,6 +5,7 @@
  * @module
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { AbstractJob, JOB_OPTION_NAMES, type JobOptions } from "../jobs/abstract-job.js";
 import type { JobContext } from "../jobs/context.js";
 import { describeValue } from "../util/describe.js";
@@ -141,6 +142,36 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals | 0): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether the program's process group still has a member that is not a
+ * zombie. Zombies are dead, waiting to be reaped by init (which, in some
+ * containers, never comes), so on Linux they are told apart through /proc.
+ */
+function groupAlive(child: ChildProcess): boolean {
+  const pid = child.pid;
+  if (!signalGroup(child, 0) || pid === undefined) return false;
+  if (process.platform !== "linux") return true;
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return true;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // Gone meanwhile.
+    }
+    // "pid (comm) state ppid pgrp ...": comm may hold anything, so read after its last ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) === pid && fields[0] !== "Z") return true;
+  }
+  return false;
 }
 
 /** Splits a stream's chunks into lines, keeping the last partial one until more comes. */
@@ -435,12 +466,12 @@ export class CommandJob extends AbstractJob<string | number> {
       // terminated, the SIGKILL timer still reaches them. Until the group is
       // empty, look now and then; a second after SIGKILL, only zombies
       // waiting to be reaped by init can be left, and those are gone.
-      if (!terminating || !signalGroup(child, 0)) finishGone();
+      if (!terminating || !groupAlive(child)) finishGone();
       else {
         pollTimer = setInterval(() => {
           const killedLongAgo = killedAt !== undefined && performance.now() - killedAt > 1000;
-          if (killedLongAgo || !signalGroup(child, 0)) finishGone();
-        }, 20);
+          if (killedLongAgo || !groupAlive(child)) finishGone();
+        }, 25);
       }
       settle(() => {
         if (signal.aborted) {
