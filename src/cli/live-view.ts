@@ -235,7 +235,8 @@ export class LiveView {
     const spin = spinner[this.#tick % spinner.length]!;
 
     const lines: string[] = [this.#fit([{ text: this.#options.title, style: "bold" }], width)];
-    const budget = height - 3;
+    // The last frame is never redrawn, so it may scroll: it shows every job.
+    const budget = final ? Number.POSITIVE_INFINITY : height - 3;
     const visible = pickRows(model.rows, budget);
     const hidden = model.rows.length - visible.length;
     const labelWidth = Math.min(
