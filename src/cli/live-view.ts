@@ -6,7 +6,7 @@
  */
 import type { OutputStream } from "../node/command-job.js";
 import { formatDuration } from "./duration.js";
-import { outcomeText, rowTime } from "./row-text.js";
+import { asciiText, outcomeText, rowTime } from "./row-text.js";
 import type { Row, RowState, RunModel } from "./run-model.js";
 
 /** The terminal the view draws on: process.stdout in the command line. */
@@ -211,10 +211,11 @@ export class LiveView {
     let out = "";
     for (const segment of segments) {
       if (left <= 0) break;
+      if (this.#options.ascii) segment.text = asciiText(segment.text);
       const chars = Array.from(segment.text);
       if (chars.length > left) {
         out += this.#paint({
-          text: `${chars.slice(0, Math.max(0, left - 1)).join("")}…`,
+          text: `${chars.slice(0, Math.max(0, left - 1)).join("")}${this.#options.ascii ? "~" : "…"}`,
           style: segment.style,
         });
         left = 0;

@@ -3,7 +3,7 @@
  * pipes, files): one plain line per event, nothing redrawn.
  */
 import type { OutputStream } from "../node/command-job.js";
-import { outcomeText, rowTime } from "./row-text.js";
+import { asciiText, outcomeText, rowTime } from "./row-text.js";
 import type { Row, RunModel } from "./run-model.js";
 
 /** Writes text somewhere; process.stdout in the command line. */
@@ -28,12 +28,14 @@ export class PlainView {
   readonly #model: RunModel;
   readonly #out: TextOut;
   readonly #verbose: boolean;
+  readonly #ascii: boolean;
   #detach: (() => void) | undefined;
 
-  constructor(model: RunModel, out: TextOut, options: { verbose?: boolean } = {}) {
+  constructor(model: RunModel, out: TextOut, options: { verbose?: boolean; ascii?: boolean } = {}) {
     this.#model = model;
     this.#out = out;
     this.#verbose = options.verbose === true;
+    this.#ascii = options.ascii === true;
   }
 
   /** Starts following the run. */
@@ -56,7 +58,8 @@ export class PlainView {
   }
 
   #line(text: string): void {
-    this.#out.write(`${stamp(this.#model.elapsed())} ${text}\n`);
+    const line = `${stamp(this.#model.elapsed())} ${text}\n`;
+    this.#out.write(this.#ascii ? asciiText(line) : line);
   }
 
   #onChange(type: string, row: Row | undefined): void {

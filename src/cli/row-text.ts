@@ -58,3 +58,17 @@ export function rowTime(row: Row, now: number): string {
   const ms = rowDuration(row, now);
   return ms === undefined ? "" : formatDuration(ms);
 }
+
+const ASCII_REPLACEMENTS: [RegExp, string][] = [
+  [/·/g, "|"],
+  [/→/g, "->"],
+  [/…/g, "..."],
+  [/─/g, "-"],
+];
+
+/** The views' own non-ASCII characters replaced, for --ascii. */
+export function asciiText(text: string): string {
+  let out = text;
+  for (const [pattern, replacement] of ASCII_REPLACEMENTS) out = out.replace(pattern, replacement);
+  return out;
+}

@@ -83,15 +83,16 @@ export async function runWorkflow(
   const model = new RunModel(scheduler);
   const stdout = process.stdout;
   const live = stdout.isTTY === true && !invocation.plain && process.env.TERM !== "dumb";
+  const ascii = asciiOnly(model, invocation.ascii);
   const view: View = live
     ? new LiveView(model, stdout, {
         title: titleOf(scheduler, invocation.file),
         verbose: invocation.verbose,
-        ascii: asciiOnly(model, invocation.ascii),
+        ascii,
         color: stdout.hasColors?.() === true,
         capture: [process.stdout, process.stderr],
       })
-    : new PlainView(model, stdout, { verbose: invocation.verbose });
+    : new PlainView(model, stdout, { verbose: invocation.verbose, ascii });
 
   const controller = new AbortController();
   let interrupted = false;
