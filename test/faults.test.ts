@@ -680,7 +680,8 @@ describe("faults: resources", () => {
     const result = await runChild(code, ["--expose-gc"]);
     assert.equal(result.code, 0, result.stderr);
     const { before, after } = JSON.parse(result.stdout) as { before: number; after: number };
-    // 900 runs of ~190 jobs: a leak of even a few bytes per job and run would show.
-    assert.ok(after - before < 1_000_000, `heap grew by ${after - before} bytes over 900 runs`);
+    // 900 runs of ~190 jobs: one object left behind per job and run would add
+    // megabytes; what the engine's code caches stays well under this.
+    assert.ok(after - before < 400_000, `heap grew by ${after - before} bytes over 900 runs`);
   });
 });
