@@ -5,17 +5,8 @@
  * scheduler are ignored here (run() rejects them; sanitize() drops them).
  */
 import { type AbstractJob, isScheduler, nameOf } from "../jobs/abstract-job.js";
+import { requirementsOf } from "../jobs/requirements.js";
 import type { PureScheduler } from "./pure-scheduler.js";
-
-const NONE: readonly AbstractJob[] = [];
-
-/**
- * The requirements of `job`, read from its storage: `job.required` would turn
- * a job's small array of requirements into a Set for good.
- */
-export function requirementsOf(job: AbstractJob): Iterable<AbstractJob> {
-  return job._required ?? NONE;
-}
 
 /** The requirements of `job` that belong to `scheduler`. */
 export function* internalRequirements(

@@ -11,6 +11,7 @@ import {
   nameOf,
 } from "../jobs/abstract-job.js";
 import { SCHEDULER_BRAND, SEQUENCE_BRAND } from "../jobs/brands.js";
+import { requirementsOf } from "../jobs/requirements.js";
 import type { Sequence } from "../jobs/sequence.js";
 import { DONE, RUNNING } from "../jobs/state.js";
 import { type DotFormatOptions, dotFormat } from "../presentation/dot.js";
@@ -369,9 +370,8 @@ export class PureScheduler implements Iterable<AbstractJob> {
     const verbose = checkBoolean("sanitize()", "verbose", given.verbose, this.verbose);
     let fine = true;
     for (const job of this._members) {
-      const required = job._required;
-      if (required !== undefined) {
-        for (const requirement of [...required]) {
+      if (job._required !== undefined) {
+        for (const requirement of [...requirementsOf(job)]) {
           if (requirement._owner !== this) {
             job._dropRequirement(requirement);
             fine = false;

@@ -17,6 +17,14 @@ import { describeValue, isPlainObject } from "../util/describe.js";
 import { checkBoolean, checkString, rejectUnknownOptions } from "../util/options.js";
 import { SCHEDULER_BRAND, SEQUENCE_BRAND } from "./brands.js";
 import { type JobContext, RunContext } from "./context.js";
+import {
+  addRequirement,
+  addRequirements,
+  dropRequirement,
+  hasRequirement,
+  type RequirementStorage,
+  requirementSet,
+} from "./requirements.js";
 import type { Sequence } from "./sequence.js";
 import { DONE, IDLE, type LifecycleState, RUNNING, SCHEDULED } from "./state.js";
 
@@ -64,13 +72,6 @@ const EMPTY_REQUIREMENTS: ReadonlySet<AbstractJob> = new Set();
  */
 export const NO_OPTIONS: Readonly<JobOptions> = Object.freeze({});
 
-/**
- * Up to this many requirements, a job keeps them in an array (a Set costs
- * about three times the memory, and scanning a few entries for duplicates is
- * as fast as hashing); beyond, in a Set.
- */
-const REQUIREMENTS_IN_ARRAY = 8;
-
 /** How a job is named in error messages: by its label, else its text label. */
 export function nameOf(job: AbstractJob): string {
   return `"${resolvedTextLabel(job)}"`;
@@ -104,59 +105,12 @@ export function flattenRequirements(
   }
 }
 
-/** Adds `requirement` to `job`'s requirements, once, and never the job itself. */
-function addRequirement(job: AbstractJob, requirement: AbstractJob): void {
-  if (requirement === job) return;
-  const required = job._required;
-  if (required === undefined) {
-    job._required = [requirement];
-  } else if (Array.isArray(required)) {
-    if (required.includes(requirement)) return;
-    // A fresh array of the exact size: push() would grow it to 17 slots.
-    if (required.length < REQUIREMENTS_IN_ARRAY) job._required = [...required, requirement];
-    else job._required = new Set(required).add(requirement);
-  } else {
-    required.add(requirement);
-  }
-}
-
 function isSequence(value: unknown): value is Sequence {
   return typeof value === "object" && value !== null && SEQUENCE_BRAND in value;
 }
 
-/**
- * Adds several requirements to `job`, each once and never the job itself.
- * The usual case (a few new, distinct jobs) takes one exact-size array;
- * anything else goes one by one.
- */
-function addRequirements(job: AbstractJob, requirements: readonly AbstractJob[]): void {
-  const required = job._required;
-  if (
-    (required === undefined || Array.isArray(required)) &&
-    (required?.length ?? 0) + requirements.length <= REQUIREMENTS_IN_ARRAY &&
-    requirements.every((requirement, k) => {
-      return (
-        requirement !== job &&
-        !required?.includes(requirement) &&
-        requirements.indexOf(requirement) === k
-      );
-    })
-  ) {
-    job._required = required === undefined ? requirements.slice() : required.concat(requirements);
-    return;
-  }
-  for (const requirement of requirements) addRequirement(job, requirement);
-}
-
 function isJob(value: unknown): value is AbstractJob {
   return value instanceof AbstractJob;
-}
-
-/** Whether `job` requires `requirement`, without turning its storage into a Set. */
-function hasRequirement(job: AbstractJob, requirement: AbstractJob): boolean {
-  const required = job._required;
-  if (required === undefined) return false;
-  return Array.isArray(required) ? required.includes(requirement) : required.has(requirement);
 }
 
 /**
@@ -175,13 +129,8 @@ export abstract class AbstractJob<T = unknown> {
 
   // Engine state. Kept as plain fields on the job (no side tables) so that a
   // run touches few objects per job; see bench/NOTES.md.
-  /**
-   * The requirements: an array while there are few, a Set beyond (see
-   * REQUIREMENTS_IN_ARRAY), and a Set once `required` has been read.
-   *
-   * @internal
-   */
-  _required: AbstractJob[] | Set<AbstractJob> | undefined = undefined;
+  /** @internal The requirements, stored as requirements.ts says. */
+  _required: RequirementStorage = undefined;
   /** @internal */ _owner: PureScheduler | undefined = undefined;
   /** @internal */ _state: LifecycleState = IDLE;
   /** @internal */ _raised = false;
@@ -254,13 +203,7 @@ export abstract class AbstractJob<T = unknown> {
 
   /** The jobs this one requires. */
   get required(): ReadonlySet<AbstractJob> {
-    const required = this._required;
-    if (required === undefined) return EMPTY_REQUIREMENTS;
-    if (!Array.isArray(required)) return required;
-    // From now on the Set is the storage, so that what is returned stays live.
-    const set = new Set(required);
-    this._required = set;
-    return set;
+    return this._required === undefined ? EMPTY_REQUIREMENTS : requirementSet(this);
   }
 
   /**
@@ -269,14 +212,7 @@ export abstract class AbstractJob<T = unknown> {
    * @internal
    */
   _dropRequirement(requirement: AbstractJob): void {
-    const required = this._required;
-    if (required === undefined) return;
-    if (!Array.isArray(required)) {
-      required.delete(requirement);
-      return;
-    }
-    const kept = required.filter((job) => job !== requirement);
-    this._required = kept.length > 0 ? kept : undefined;
+    dropRequirement(this, requirement);
   }
 
   /**

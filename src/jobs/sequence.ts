@@ -89,7 +89,9 @@ export class Sequence {
     for (const job of jobs) {
       const previous = this.jobs[this.jobs.length - 1];
       if (previous) {
-        if (!job.required.has(previous)) job.requires(previous);
+        // requires() adds it once; reading job.required would turn the
+        // job's compact storage into a Set for nothing.
+        job.requires(previous);
       } else if (this.#pendingRequirements.length > 0) {
         job.requires(...this.#pendingRequirements);
         this.#pendingRequirements = [];

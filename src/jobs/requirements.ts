@@ -1,0 +1,141 @@
+/**
+ * How a job keeps its requirements. In a big graph most jobs require one or
+ * a few others, and a Set per job would be the largest thing a job holds, so
+ * the storage grows with need:
+ *
+ * - nothing (`undefined`),
+ * - the one required job itself,
+ * - an exact-size array of up to REQUIREMENTS_IN_ARRAY jobs (scanning a few
+ *   entries for duplicates is as fast as hashing them),
+ * - a Set beyond that.
+ *
+ * Reading `job.required` turns the storage into a Set for good, so that the
+ * set it returns stays live. Everything here reads or writes `job._required`.
+ */
+import type { AbstractJob } from "./abstract-job.js";
+
+/** What `job._required` holds; see the module's comment. */
+export type RequirementStorage = AbstractJob | AbstractJob[] | Set<AbstractJob> | undefined;
+
+const REQUIREMENTS_IN_ARRAY = 8;
+
+const NONE: readonly AbstractJob[] = [];
+
+/** Adds `requirement` to `job`'s requirements, once; a job never requires itself. */
+export function addRequirement(job: AbstractJob, requirement: AbstractJob): void {
+  if (requirement === job) return;
+  const required = job._required;
+  if (required === undefined) {
+    job._required = requirement;
+  } else if (required instanceof Set) {
+    required.add(requirement);
+  } else if (!Array.isArray(required)) {
+    if (required !== requirement) job._required = [required, requirement];
+  } else if (!required.includes(requirement)) {
+    // A fresh array of the exact size: push() would grow it to 17 slots.
+    job._required =
+      required.length < REQUIREMENTS_IN_ARRAY
+        ? [...required, requirement]
+        : new Set(required).add(requirement);
+  }
+}
+
+/** For `every()`: a requirement that is not `this` job and not repeated in the list. */
+function isNewAndFirst(
+  this: AbstractJob,
+  requirement: AbstractJob,
+  index: number,
+  all: readonly AbstractJob[],
+): boolean {
+  return requirement !== this && all.indexOf(requirement) === index;
+}
+
+/**
+ * Adds several requirements to `job`. The usual case, a job given its few
+ * distinct requirements at once, takes one exact-size array; anything else
+ * goes one by one.
+ */
+export function addRequirements(job: AbstractJob, requirements: readonly AbstractJob[]): void {
+  if (
+    job._required === undefined &&
+    requirements.length <= REQUIREMENTS_IN_ARRAY &&
+    requirements.every(isNewAndFirst, job)
+  ) {
+    if (requirements.length > 0) {
+      job._required = requirements.length === 1 ? requirements[0] : requirements.slice();
+    }
+    return;
+  }
+  for (const requirement of requirements) addRequirement(job, requirement);
+}
+
+/** Whether `job` requires `requirement`. */
+export function hasRequirement(job: AbstractJob, requirement: AbstractJob): boolean {
+  const required = job._required;
+  if (required === undefined) return false;
+  if (required instanceof Set) return required.has(requirement);
+  if (Array.isArray(required)) return required.includes(requirement);
+  return required === requirement;
+}
+
+/** Drops `requirement` from `job`'s requirements, if it is there. */
+export function dropRequirement(job: AbstractJob, requirement: AbstractJob): void {
+  const required = job._required;
+  if (required === undefined) return;
+  if (required instanceof Set) {
+    required.delete(requirement);
+  } else if (Array.isArray(required)) {
+    const kept = required.filter((other) => other !== requirement);
+    job._required = kept.length === 0 ? undefined : kept.length === 1 ? kept[0] : kept;
+  } else if (required === requirement) {
+    job._required = undefined;
+  }
+}
+
+/** How many jobs `job` requires. */
+export function requirementCount(job: AbstractJob): number {
+  const required = job._required;
+  if (required === undefined) return 0;
+  if (required instanceof Set) return required.size;
+  return Array.isArray(required) ? required.length : 1;
+}
+
+/**
+ * The requirements of `job` as an array to read (not to keep: it may be the
+ * storage itself). Allocates only for a single requirement or a Set.
+ */
+export function requirementsOf(job: AbstractJob): readonly AbstractJob[] {
+  const required = job._required;
+  if (required === undefined) return NONE;
+  if (required instanceof Set) return [...required];
+  return Array.isArray(required) ? required : [required];
+}
+
+/** The requirements of `job` as a live Set, which becomes their storage from now on. */
+export function requirementSet(job: AbstractJob): Set<AbstractJob> {
+  const required = job._required;
+  if (required instanceof Set) return required;
+  const set = new Set(requirementsOf(job));
+  job._required = set;
+  return set;
+}
+
+/**
+ * Calls `visit` with each requirement of `job`, allocating nothing (neither
+ * an array for a single requirement nor iterator results, which matter in
+ * the loops that run once per run, before the optimiser steps in).
+ */
+export function forEachRequirement(
+  job: AbstractJob,
+  visit: (requirement: AbstractJob) => void,
+): void {
+  const required = job._required;
+  if (required === undefined) return;
+  if (required instanceof Set) {
+    required.forEach(visit);
+  } else if (Array.isArray(required)) {
+    for (let k = 0; k < required.length; k++) visit(required[k]!);
+  } else {
+    visit(required);
+  }
+}
