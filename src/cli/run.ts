@@ -38,8 +38,13 @@ function titleOf(scheduler: PureScheduler, file: string): string {
   return parts.join(" · ");
 }
 
-/** Listens for Ctrl-C: as a key on a terminal in raw mode, and as SIGINT / SIGTERM. */
-function listenForInterrupts(onInterrupt: (reason: string) => void): () => void {
+/**
+ * Listens for SIGINT and SIGTERM, and with `keys`, for Ctrl-C typed on the
+ * terminal in raw mode (so that keys typed meanwhile do not garble the live
+ * view). Keys are read only for the live view: with output to a pipe, a
+ * program down the pipe (a pager) may be reading the same terminal.
+ */
+function listenForInterrupts(onInterrupt: (reason: string) => void, keys: boolean): () => void {
   const onSigint = (): void => onInterrupt("interrupted (SIGINT)");
   const onSigterm = (): void => onInterrupt("terminated (SIGTERM)");
   process.on("SIGINT", onSigint);
@@ -49,7 +54,7 @@ function listenForInterrupts(onInterrupt: (reason: string) => void): () => void 
   const onData = (data: Buffer): void => {
     if (data.includes(3)) onInterrupt("interrupted (Ctrl-C)");
   };
-  if (stdin.isTTY) {
+  if (keys && stdin.isTTY) {
     try {
       stdin.setRawMode(true);
       raw = true;
@@ -113,7 +118,7 @@ export async function runWorkflow(
     process.stderr.write("asyncjobs: interrupted again: exiting at once\n");
     process.exit(130);
   };
-  stopListening = listenForInterrupts(onInterrupt);
+  stopListening = listenForInterrupts(onInterrupt, live);
 
   view.start();
   let ok = false;
