@@ -24,8 +24,15 @@ export function writeOut(text: string): void {
   }
 }
 
-/** Reads an environment variable where the runtime has them. */
+/**
+ * Reads an environment variable where the runtime has them; `undefined` where
+ * reading is not allowed (Deno without `--allow-env` throws on the read).
+ */
 export function environmentVariable(name: string): string | undefined {
   const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
-  return proc?.env?.[name];
+  try {
+    return proc?.env?.[name];
+  } catch {
+    return undefined;
+  }
 }
