@@ -31,9 +31,15 @@ import { DONE, IDLE, type LifecycleState, RUNNING, SCHEDULED } from "./state.js"
 /**
  * Anything that can stand for requirements: a job, a sequence (standing for
  * its last job), `null`/`undefined` (ignored), or any nesting of iterables of
- * those (arrays, sets, ...).
+ * those (arrays, sets, ...). Strings are iterable too, but never requirements:
+ * the iterables are objects.
  */
-export type Requirement = AbstractJob | Sequence | null | undefined | Iterable<Requirement>;
+export type Requirement =
+  | AbstractJob
+  | Sequence
+  | null
+  | undefined
+  | (Iterable<Requirement> & object);
 
 /** Options every job accepts. */
 export interface JobOptions {
