@@ -26,5 +26,5 @@ try {
   await strict.run();
 } catch (error) {
   say(`critical run() rejected with TimeoutError: ${error instanceof TimeoutError}`);
-  say(`why(): ${strict.why()}`);
 }
+say(`why(): ${strict.why()}`);
