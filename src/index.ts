@@ -7,6 +7,7 @@
  * browsers. File exports and the command line live in `asyncjobs/node`.
  *
  * @packageDocumentation
+ * @module asyncjobs
  */
 
 export {

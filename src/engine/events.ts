@@ -60,20 +60,31 @@ export class SchedulerEvent extends Event {
 
 /** Maps each event type to its event class, for typed listeners. */
 export interface SchedulerEventMap {
+  /** The job's requirements are done: it starts as soon as the window allows. */
   "job:scheduled": JobEvent;
+  /** The job started running. */
   "job:started": JobEvent;
+  /** The job finished without raising. */
   "job:done": JobEvent;
+  /** The job raised (it is done; see its `raisedException()`). */
   "job:failed": JobEvent;
+  /** The scheduler cancelled the job: its signal is aborted. */
   "job:cancelled": JobEvent;
+  /** A run started. */
   "scheduler:started": SchedulerEvent;
+  /** A run ended; `ok` says whether it succeeded. */
   "scheduler:ended": SchedulerEvent;
+  /** The shutdown phase ended; `ok` says whether every shutdown completed in time. */
   "scheduler:shutdown": SchedulerEvent;
 }
 
 /** A listener for events of type `K`. */
 export type SchedulerEventListener<K extends keyof SchedulerEventMap> =
   | ((event: SchedulerEventMap[K]) => void)
-  | { handleEvent(event: SchedulerEventMap[K]): void };
+  | {
+      /** Called with each event of type `K`. */
+      handleEvent(event: SchedulerEventMap[K]): void;
+    };
 
 /**
  * A typed `EventTarget` that knows whether anybody listens, so that the
@@ -87,11 +98,13 @@ export class SchedulerEvents extends EventTarget {
     return this.#listeners.size > 0;
   }
 
+  /** Listens to events of type `K`; the listener gets the event class that type dispatches. */
   override addEventListener<K extends keyof SchedulerEventMap>(
     type: K,
     listener: SchedulerEventListener<K> | null,
     options?: AddEventListenerOptions | boolean,
   ): void;
+  /** Listens to events of any other type, as on any `EventTarget`. */
   override addEventListener(
     type: string,
     listener: EventListenerOrEventListenerObject | null,
@@ -112,11 +125,13 @@ export class SchedulerEvents extends EventTarget {
     super.addEventListener(type, listener, options);
   }
 
+  /** Stops a listener added with {@link SchedulerEvents.addEventListener}. */
   override removeEventListener<K extends keyof SchedulerEventMap>(
     type: K,
     listener: SchedulerEventListener<K> | null,
     options?: EventListenerOptions | boolean,
   ): void;
+  /** Stops a listener of any other type, as on any `EventTarget`. */
   override removeEventListener(
     type: string,
     listener: EventListenerOrEventListenerObject | null,

@@ -174,6 +174,7 @@ export class PureScheduler implements Iterable<AbstractJob> {
   get jobsWindow(): number | null {
     return this._window;
   }
+  /** Sets it: an integer >= 0, or null (undefined and 0 mean no limit too); throws otherwise. */
   set jobsWindow(value: number | null | undefined) {
     this._window = checkWindow(whereOf(this), value);
   }
@@ -181,6 +182,7 @@ export class PureScheduler implements Iterable<AbstractJob> {
   get timeout(): number | null {
     return this._timeout;
   }
+  /** Sets it: milliseconds >= 0, or null (or undefined) for none; throws otherwise. */
   set timeout(value: number | null | undefined) {
     this._timeout = checkDuration(whereOf(this), "timeout", value);
   }
@@ -188,6 +190,7 @@ export class PureScheduler implements Iterable<AbstractJob> {
   get shutdownTimeout(): number | null {
     return this._shutdownTimeout;
   }
+  /** Sets it: milliseconds >= 0, or null (or undefined) for none; throws otherwise. */
   set shutdownTimeout(value: number | null | undefined) {
     this._shutdownTimeout = checkDuration(whereOf(this), "shutdownTimeout", value);
   }
@@ -195,6 +198,7 @@ export class PureScheduler implements Iterable<AbstractJob> {
   get watch(): Watch | undefined {
     return this._watch;
   }
+  /** Sets it: a {@link Watch}, or null (or undefined) for the wall clock; throws otherwise. */
   set watch(value: Watch | null | undefined) {
     this._watch = checkWatch(whereOf(this), value);
   }
@@ -202,6 +206,7 @@ export class PureScheduler implements Iterable<AbstractJob> {
   get verbose(): boolean {
     return this._verbose;
   }
+  /** Sets it: a boolean; throws otherwise. */
   set verbose(value: boolean) {
     this._verbose = checkBoolean(whereOf(this), "verbose", value, false);
   }
@@ -214,6 +219,7 @@ export class PureScheduler implements Iterable<AbstractJob> {
   get size(): number {
     return this._members.size;
   }
+  /** Iterates over {@link PureScheduler.jobs}: `for (const job of scheduler)`. */
   [Symbol.iterator](): Iterator<AbstractJob> {
     return this._members[Symbol.iterator]();
   }

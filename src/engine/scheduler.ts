@@ -29,9 +29,16 @@ const NESTED_OPTION_NAMES: ReadonlySet<string> = new Set([
   ...JOB_OPTION_NAMES,
 ]);
 
+/**
+ * The scheduler half of {@link Scheduler}: every {@link PureScheduler}
+ * member, which the class gets at run time (see the class).
+ */
 export interface Scheduler extends PureScheduler {
+  /** Runs this scheduler; rejects on failure when critical. */
   run(options?: RunOptions | JobContext): Promise<boolean>;
+  /** See {@link PureScheduler.shutdown}. */
   shutdown(): Promise<boolean>;
+  /** `Scheduler with 2 done + 3 ongoing + 4 idle = 9 job(s)` */
   toString(): string;
 }
 

@@ -11,6 +11,7 @@ const SHELL_SYNTAX = new Set(["|", "&", ";", "<", ">", "$", "`"]);
 
 /** A command line that cannot be split: an unterminated quote, or shell syntax. */
 export class CommandLineError extends Error {
+  /** `"CommandLineError"`. */
   override name = "CommandLineError";
   /** Index in the command line of the character at fault. */
   readonly index: number;

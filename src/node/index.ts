@@ -1,7 +1,7 @@
 /**
  * The Node entry of asyncjobs: everything of the core, plus what needs Node.
  *
- * @module
+ * @module asyncjobs/node
  */
 export * from "../index.js";
 export {

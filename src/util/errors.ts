@@ -10,6 +10,7 @@
  * aborted with it.
  */
 export class TimeoutError extends Error {
+  /** `"TimeoutError"`, as `DOMException`s of timeouts are named too. */
   override name = "TimeoutError";
 }
 
@@ -19,5 +20,6 @@ export class TimeoutError extends Error {
  * of a run, or running jobs after a critical failure.
  */
 export class CancelledError extends Error {
+  /** `"CancelledError"`. */
   override name = "CancelledError";
 }

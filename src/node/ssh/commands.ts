@@ -489,6 +489,8 @@ export abstract class SshTransfer extends SshCommand {
    * Copies every source to the destination, as `scp -rp` would: into the
    * destination if it is a folder (or ends with `/`, or there are several
    * sources: it is then created), else to that very path.
+   *
+   * @internal
    */
   protected async copyAll(
     context: SshCommandContext,

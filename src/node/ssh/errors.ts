@@ -27,6 +27,7 @@ export type SshConnectionFailure =
 
 /** The base class of the errors of remote jobs: each knows which node it is about. */
 export class SshError extends Error {
+  /** `"SshError"`; each subclass has its own name. */
   override name = "SshError";
   /** The node, as `user@host:port`, followed by ` via …` for each gateway. */
   readonly target: string;
@@ -39,6 +40,7 @@ export class SshError extends Error {
 
 /** A node could not be reached, or its connection was lost. */
 export class SshConnectionError extends SshError {
+  /** `"SshConnectionError"`. */
   override name = "SshConnectionError";
   /** What went wrong. */
   readonly failure: SshConnectionFailure;
@@ -61,6 +63,7 @@ export class SshConnectionError extends SshError {
  * those lines one per line, in place of a JavaScript stack.
  */
 export class SshCommandError extends SshError {
+  /** `"SshCommandError"`. */
   override name = "SshCommandError";
   /** The command, as the job's listing shows it. */
   readonly command: string;
@@ -100,6 +103,7 @@ export class SshCommandError extends SshError {
 
 /** A file transfer (`Push`, `Pull`, or the upload of a script) failed. */
 export class SshTransferError extends SshError {
+  /** `"SshTransferError"`. */
   override name = "SshTransferError";
   /** The path the failure is about (local or remote, as the message says). */
   readonly path: string;

@@ -36,6 +36,7 @@ export interface SshOutputSink {
  * serve many jobs.
  */
 export interface SshFormatter {
+  /** Called each time a job starts: returns where that run's output goes. */
   open(source: SshOutputSource): SshOutputSink;
 }
 

@@ -97,8 +97,11 @@ const openNodes = new Set<SshNode>();
 
 /** The parts of `user@host:port` (`[v6addr]:port` for IPv6). */
 export interface SshTarget {
+  /** The user to log in as; when absent, the local user's name. */
   username?: string;
+  /** The host name or address (an IPv6 address without its brackets). */
   host: string;
+  /** The port; when absent, 22. */
   port?: number;
 }
 
