@@ -196,9 +196,16 @@ describe("SshJob on loopback servers", { skip, timeout: 60_000 }, () => {
 
   it("terminates the remote command when the job's timeout expires", async () => {
     const node = nodeOf(server);
+    await node.connect(); // so that the timeout is spent running the command
     const seconds = uniqueSeconds();
-    const job = new SshJob(node, `sleep ${seconds}`, { timeout: 400 });
-    await assert.rejects(job.standaloneRun(), /timed out after 400 ms/);
+    const started = join(scratch, `started-${seconds}`);
+    const job = new SshJob(node, `touch ${started}; sleep ${seconds}`, {
+      timeout: 1500,
+      critical: false,
+    });
+    await new PureScheduler(job).run();
+    assert.match(String(job.raisedException()), /timed out after 1500 ms/);
+    await stat(started); // it did start
     await pollUntil("the remote sleep to be gone", async () => (await pgrep(seconds)).length === 0);
   });
 

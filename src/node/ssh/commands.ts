@@ -11,8 +11,7 @@ import type { SFTPWrapper, Stats } from "ssh2";
 import { describeValue } from "../../util/describe.js";
 import { checkString } from "../../util/options.js";
 import { messageOf, SshCommandError, SshTransferError } from "./errors.js";
-import type { SshExitStatus } from "./exec.js";
-import type { SshNode } from "./node.js";
+import type { SshExitStatus, SshNode } from "./node.js";
 import { shellJoin, shellQuote } from "./text.js";
 import { checkOptions, checkWords } from "./validate.js";
 

@@ -5,19 +5,11 @@
  * @module
  */
 import { SshConnectionError } from "./errors.js";
-import type { SshNode } from "./node.js";
+import type { SshExitStatus, SshNode } from "./node.js";
 import { LineDecoder, shellQuote } from "./text.js";
 
 /** Which output stream a line came from. */
 export type SshStream = "stdout" | "stderr";
-
-/** How a remote command ended. */
-export interface SshExitStatus {
-  /** The exit code, or null when the command was ended by a signal. */
-  code: number | null;
-  /** The signal that ended it (e.g. `"KILL"`), if one did. */
-  signal: string | null;
-}
 
 /**
  * The POSIX shell script every remote command runs under (`$1` is the
@@ -30,17 +22,21 @@ export interface SshExitStatus {
  *   connection, and then sends SIGTERM to the command's whole group, and
  *   SIGKILL two seconds later;
  * - forwards SIGHUP, SIGINT and SIGTERM it receives to the group, and exits
- *   with the command's own exit status.
+ *   with the command's own exit status, ending the watcher.
+ *
+ * The watcher is a subshell reading with the `read` builtin, so the wrapper
+ * costs two programs besides the command's shell (`sh` and `setsid`): this
+ * matters when commands are short.
  */
 const WRAPPER = [
   "exec 3<&0 </dev/null",
   "command -v setsid >/dev/null 2>&1 && s=setsid || s=",
   '$s sh -c "$1" 3<&- & p=$!',
-  `$s sh -c 'cat >/dev/null; kill -s TERM -- -"$0" 2>/dev/null || kill -s TERM "$0"; sleep 2; kill -s KILL -- -"$0" 2>/dev/null' "$p" <&3 >/dev/null 2>&1 & w=$!`,
+  "{ while read -r _; do :; done; kill -s TERM -- -$p 2>/dev/null || kill -s TERM $p; trap 'kill $z; exit' TERM; sleep 2 & z=$!; wait $z; kill -s KILL -- -$p; } <&3 >/dev/null 2>&1 & w=$!",
   "exec 3<&-",
   "trap 'kill -s TERM -- -$p 2>/dev/null || kill -s TERM $p' HUP INT TERM",
   "while :; do wait $p; r=$?; kill -0 $p 2>/dev/null || break; done",
-  "kill -s TERM -- -$w 2>/dev/null || kill -s TERM $w 2>/dev/null",
+  "kill -s TERM $w 2>/dev/null",
   "exit $r",
 ].join("; ");
 
@@ -77,15 +73,13 @@ export async function execRemote(
   options: ExecOptions,
 ): Promise<SshExitStatus> {
   const { signal, onLine, killGrace, display, track } = options;
-  const lease = await node._exec(wrapCommand(commandLine), signal);
-  const channel = lease.channel;
+  const { channel, exitStatus } = await node._exec(wrapCommand(commandLine), signal);
   let markClosed!: () => void;
   const closed = new Promise<void>((resolve) => {
     markClosed = resolve;
   });
   track?.(closed);
   return new Promise<SshExitStatus>((resolve, reject) => {
-    let exit: SshExitStatus | undefined;
     let aborted = false;
     // Once cancelled, what the dying command still prints ("Terminated") is dropped.
     const stdout = new LineDecoder((line) => aborted || onLine(line, "stdout"));
@@ -95,19 +89,13 @@ export async function execRemote(
     channel.on("error", () => {
       // Reported through "close" without an exit status.
     });
-    channel.on("exit", (code: number | null, signalName?: string) => {
-      exit =
-        typeof code === "number"
-          ? { code, signal: null }
-          : { code: null, signal: signalName ?? null };
-    });
     channel.on("close", () => {
       signal.removeEventListener("abort", onAbort);
-      lease.release();
       stdout.end();
       stderr.end();
       markClosed();
       if (aborted) return;
+      const exit = exitStatus();
       if (exit !== undefined) resolve(exit);
       else {
         reject(

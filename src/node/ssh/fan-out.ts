@@ -42,7 +42,7 @@ export interface FanOutRow {
   readonly status: "ok" | "failed" | "unreachable" | "cancelled";
   /** The job's result: the last exit code, or the captured output. */
   readonly result: string | number | undefined;
-  /** The exit code of the last command run, when known. */
+  /** The exit code of the last command run, when known (null if none ran to its end). */
   readonly exitCode: number | null;
   /** What the job failed with, if it did. */
   readonly error: unknown;
@@ -165,7 +165,7 @@ function rowOf(job: SshJob): FanOutRow {
       ok: true,
       status: "ok",
       result,
-      exitCode: typeof result === "number" ? result : 0,
+      exitCode: job.exitCode,
       error: undefined,
     };
   }
@@ -174,7 +174,7 @@ function rowOf(job: SshJob): FanOutRow {
     ok: false,
     status: error instanceof SshConnectionError ? "unreachable" : "failed",
     result: undefined,
-    exitCode: error instanceof SshCommandError ? error.exitCode : null,
+    exitCode: job.exitCode,
     error,
   };
 }

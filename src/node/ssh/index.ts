@@ -24,7 +24,7 @@ export {
   SshError,
   SshTransferError,
 } from "./errors.js";
-export type { SshExitStatus, SshStream } from "./exec.js";
+export type { SshStream } from "./exec.js";
 export { type FanOutOptions, FanOutReport, type FanOutRow, fanOut } from "./fan-out.js";
 export {
   type CaptureFormatterOptions,
@@ -39,4 +39,10 @@ export {
   silentFormatter,
 } from "./formatters.js";
 export { type SshCommandLike, SshJob, type SshJobOptions } from "./job.js";
-export { parseSshTarget, SshNode, type SshNodeOptions, type SshTarget } from "./node.js";
+export {
+  parseSshTarget,
+  type SshExitStatus,
+  SshNode,
+  type SshNodeOptions,
+  type SshTarget,
+} from "./node.js";

@@ -23,7 +23,7 @@ export type SshCommandLike = SshCommand | string;
 export interface SshJobOptions extends JobOptions {
   /** Where output goes; default {@link prefixedFormatter} (`[host] line` on the terminal). */
   formatter?: SshFormatter;
-  /** Milliseconds all the commands may take; the job then fails and its command is stopped. */
+  /** Milliseconds all the commands may take; the job then fails and its running command is stopped. */
   timeout?: number | null;
   /** Milliseconds between asking a cancelled command to stop and closing its channel anyway; default 2000. */
   killGrace?: number;
@@ -76,13 +76,13 @@ export class SshJob extends AbstractJob<string | number> {
   readonly commands: readonly SshCommand[];
   /** Where output goes; settable. */
   formatter: SshFormatter;
-  /** Milliseconds all the commands may take, or null. */
-  readonly timeout: number | null;
   /** Milliseconds between asking a cancelled command to stop and closing its channel. */
   readonly killGrace: number;
   /** How many stderr lines a failure keeps. */
   readonly tailLines: number;
   #closing = new Set<Promise<void>>();
+  readonly #timeout: number | null;
+  #exitCode: number | null = null;
   #startedAt: number | undefined;
   #endedAt: number | undefined;
 
@@ -96,7 +96,8 @@ export class SshJob extends AbstractJob<string | number> {
     options: SshJobOptions = {},
   ) {
     checkOptions("SshJob()", options, SSH_JOB_OPTION_NAMES);
-    const { formatter, timeout, killGrace, tailLines, ...jobOptions } = options;
+    // The job runs its own timeout: it stops the remote command as a cancel does.
+    const { formatter, killGrace, tailLines, timeout, ...jobOptions } = options;
     super(jobOptions);
     if (!(node instanceof SshNode)) {
       throw new TypeError(`SshJob(): the node must be an SshNode, got ${describeValue(node)}`);
@@ -121,7 +122,7 @@ export class SshJob extends AbstractJob<string | number> {
     }
     sharedDefaultFormatter ??= prefixedFormatter();
     this.formatter = formatter ?? sharedDefaultFormatter;
-    this.timeout = checkDuration("SshJob()", "timeout", timeout);
+    this.#timeout = checkDuration("SshJob()", "timeout", timeout);
     this.killGrace = checkDuration("SshJob()", "killGrace", killGrace) ?? 2000;
     this.tailLines = checkCount("SshJob()", "tailLines", tailLines, 10);
   }
@@ -147,6 +148,14 @@ export class SshJob extends AbstractJob<string | number> {
     return (this.#endedAt ?? performance.now()) - this.#startedAt;
   }
 
+  /**
+   * The exit code of the last command the last run ran (0 for transfers),
+   * or null before any or when it was ended by a signal or never started.
+   */
+  get exitCode(): number | null {
+    return this.#exitCode;
+  }
+
   /** Waits for the channels of a cancelled run to be closed. */
   override async shutdown(): Promise<boolean> {
     await Promise.all(this.#closing);
@@ -157,7 +166,8 @@ export class SshJob extends AbstractJob<string | number> {
   override async run(context: JobContext): Promise<string | number> {
     this.#startedAt = performance.now();
     this.#endedAt = undefined;
-    const { signal, dispose } = withTimeout(context.signal, this.timeout, this.node.target);
+    this.#exitCode = null;
+    const { signal, dispose } = withTimeout(context.signal, this.#timeout, this.node.target);
     const sink = this.formatter.open(this);
     const track = (closed: Promise<void>): void => {
       this.#closing.add(closed);
@@ -182,6 +192,7 @@ export class SshJob extends AbstractJob<string | number> {
             }
           },
         });
+        this.#exitCode = status.code;
         return { ...status, stderr: tail.items };
       },
       withSftp: (use) => withSftp(this.node, signal, track, use),
@@ -191,6 +202,7 @@ export class SshJob extends AbstractJob<string | number> {
       for (const command of this.commands) {
         signal.throwIfAborted();
         last = await command._execute(commandContext);
+        this.#exitCode = last;
       }
     } catch (error) {
       await Promise.resolve()
@@ -213,10 +225,8 @@ async function withSftp<T>(
   track: (closed: Promise<void>) => void,
   use: (sftp: SFTPWrapper) => Promise<T>,
 ): Promise<T> {
-  const lease = await node._sftp(signal);
-  const sftp = lease.channel;
+  const sftp = await node._sftp(signal);
   const closed = new Promise<void>((resolve) => sftp.once("close", () => resolve()));
-  closed.then(lease.release);
   track(closed);
   const onAbort = (): void => sftp.end();
   signal.addEventListener("abort", onAbort, { once: true });

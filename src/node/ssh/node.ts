@@ -126,12 +126,24 @@ export function parseSshTarget(text: string): SshTarget {
   return target;
 }
 
-/** A leased channel: free its slot with `release()` once it is closed. */
-export interface SshLease<C> {
-  /** The open channel (a command's, or an SFTP session). */
-  readonly channel: C;
-  /** Frees the slot this channel took; idempotent. */
-  release(): void;
+/** An exec channel, and the exit status it reported (recorded from the moment it opened). */
+export interface SshExecChannel {
+  readonly channel: ClientChannel;
+  /** How the command ended, once the server said so. */
+  exitStatus(): SshExitStatus | undefined;
+}
+
+/** How a remote command ended. */
+export interface SshExitStatus {
+  /** The exit code, or null when the command was ended by a signal. */
+  code: number | null;
+  /** The signal that ended it (e.g. `"KILL"`), if one did. */
+  signal: string | null;
+}
+
+/** What can be closed and says so with a "close" event: channels and SFTP sessions. */
+interface Closable {
+  once(event: "close", listener: () => void): unknown;
 }
 
 type OpenCallback<C> = (error: Error | undefined, channel: C) => void;
@@ -329,21 +341,40 @@ export class SshNode {
 
   /**
    * Opens an exec channel running `command` (as the remote login shell
-   * reads it), once a slot is free.
+   * reads it), once a slot is free. The slot is freed when the channel
+   * closes.
    *
    * @internal
    */
-  _exec(command: string, signal: AbortSignal): Promise<SshLease<ClientChannel>> {
-    return this.#lease(signal, (client, done) => client.exec(command, done), closeChannel);
+  async _exec(command: string, signal: AbortSignal): Promise<SshExecChannel> {
+    let status: SshExitStatus | undefined;
+    const channel = await this.#lease<ClientChannel>(
+      signal,
+      (client, done) =>
+        client.exec(command, (error, opened) => {
+          // Recorded at once: a short command's exit status may arrive in
+          // the same packet burst as the channel's confirmation.
+          opened?.once("exit", (code: number | null, signalName?: string) => {
+            status =
+              typeof code === "number"
+                ? { code, signal: null }
+                : { code: null, signal: signalName?.replace(/^SIG/, "") ?? null };
+          });
+          done(error, opened);
+        }),
+      closeChannel,
+    );
+    return { channel, exitStatus: () => status };
   }
 
   /**
-   * Opens an SFTP session, once a slot is free.
+   * Opens an SFTP session, once a slot is free. The slot is freed when the
+   * session closes.
    *
    * @internal
    */
-  _sftp(signal: AbortSignal): Promise<SshLease<SFTPWrapper>> {
-    return this.#lease(signal, (client, done) => client.sftp(done), closeSftp);
+  _sftp(signal: AbortSignal): Promise<SFTPWrapper> {
+    return this.#lease<SFTPWrapper>(signal, (client, done) => client.sftp(done), closeSftp);
   }
 
   /**
@@ -377,11 +408,11 @@ export class SshNode {
    * the limit to the channels still open, and the command waits for one of
    * them to end.
    */
-  async #lease<C>(
+  async #lease<C extends Closable>(
     signal: AbortSignal,
     open: (client: Client, done: OpenCallback<C>) => void,
     dispose: (channel: C) => Promise<void>,
-  ): Promise<SshLease<C>> {
+  ): Promise<C> {
     let reconnected = false;
     for (;;) {
       const release = await this.#takeSlot(signal);
@@ -396,7 +427,7 @@ export class SshNode {
           release();
           throw error;
         }
-        if (outcome.kind === "open") return { channel: outcome.channel, release };
+        if (outcome.kind === "open") return outcome.channel;
         // An abandoned open frees its slot once it settles.
         if (outcome.kind === "aborted") throw signal.reason;
         const error = outcome.error;
@@ -778,11 +809,11 @@ type OpenOutcome<C> =
   | { kind: "aborted" };
 
 /**
- * Opens a channel. On failure the slot is left to the caller; if the caller
- * gives up (abort) first, the channel is closed once it opens, and the slot
- * freed then.
+ * Opens a channel, whose slot is then freed when it closes. On failure the
+ * slot is left to the caller; if the caller gives up (abort) first, the
+ * channel is closed as soon as it opens.
  */
-function openChannel<C>(
+function openChannel<C extends Closable>(
   client: Client,
   open: (client: Client, done: OpenCallback<C>) => void,
   dispose: (channel: C) => Promise<void>,
@@ -803,9 +834,15 @@ function openChannel<C>(
     try {
       open(client, (error, channel) => {
         signal.removeEventListener("abort", onAbort);
-        if (!abandoned) resolve(error ? { kind: "failed", error } : { kind: "open", channel });
-        else if (error) release();
-        else dispose(channel).finally(release);
+        if (error) {
+          if (abandoned) release();
+          else resolve({ kind: "failed", error });
+          return;
+        }
+        // The slot is held exactly as long as the channel is open.
+        channel.once("close", release);
+        if (abandoned) void dispose(channel);
+        else resolve({ kind: "open", channel });
       });
     } catch (error) {
       // ssh2 throws "Not connected" at once when the socket is gone.
