@@ -34,12 +34,22 @@ export {
   type RequiresOptions,
 } from "./jobs/abstract-job.js";
 export type { JobContext } from "./jobs/context.js";
+export type { ExtraJobOptions } from "./jobs/extras.js";
 export { Job, type JobFunction, type JobFunctionOptions } from "./jobs/job.js";
 export { PrintJob, type PrintJobOptions } from "./jobs/print-job.js";
+export type { RetryOptions, RetryPolicy } from "./jobs/retry.js";
 export { Sequence, type SequenceOptions } from "./jobs/sequence.js";
 export type { LifecycleName } from "./jobs/state.js";
+export type { TriggerRule } from "./jobs/trigger.js";
 export type { DotFormatOptions } from "./presentation/dot.js";
 export { SchedulerGraph } from "./presentation/graph.js";
+export {
+  type ChromeTraceEvent,
+  type OpenTelemetryExportOptions,
+  RunTrace,
+  type TraceOutcome,
+  type TraceSpan,
+} from "./presentation/trace.js";
 export { CancelledError, TimeoutError } from "./util/errors.js";
 export { sleep } from "./util/sleep.js";
 export { Watch, type WatchOptions } from "./util/watch.js";

@@ -127,15 +127,19 @@ describe("the status badge", () => {
     });
   }
 
-  it("uses the original's symbols", () => {
+  it("uses the original's symbols, plus one for skipped jobs", () => {
+    const { skipped: unicodeSkipped, ...unicode } = UNICODE_SYMBOLS;
+    const { skipped: asciiSkipped, ...ascii } = ASCII_SYMBOLS;
     assert.deepEqual(
-      Object.values(UNICODE_SYMBOLS).join(""),
+      Object.values(unicode).join(""),
       ["⚠", "★", "☉", "⚐", "⚑", "↺", "☓", "∞"].join(""),
     );
     assert.deepEqual(
-      Object.values(ASCII_SYMBOLS).join(" "),
+      Object.values(ascii).join(" "),
       ["!", ":(", ":)", ">", ".", "o", "x", "8"].join(" "),
     );
+    assert.equal(unicodeSkipped, "⊘");
+    assert.equal(asciiSkipped, "-");
   });
 
   it("follows a real windowed run: idle, scheduled, running, done, raised", async () => {

@@ -16,7 +16,10 @@ export type JobEventType =
   | "job:started"
   | "job:done"
   | "job:failed"
-  | "job:cancelled";
+  | "job:cancelled"
+  | "job:retried"
+  | "job:skipped"
+  | "job:ready";
 
 /** Types of the events about a scheduler's run. */
 export type SchedulerEventType = "scheduler:started" | "scheduler:ended" | "scheduler:shutdown";
@@ -70,6 +73,12 @@ export interface SchedulerEventMap {
   "job:failed": JobEvent;
   /** The scheduler cancelled the job: its signal is aborted. */
   "job:cancelled": JobEvent;
+  /** A failed attempt is followed by another (after the retry delay). */
+  "job:retried": JobEvent;
+  /** The job's trigger rule was not met by its requirements: it will not run. */
+  "job:skipped": JobEvent;
+  /** A running job (typically a forever service) said its dependents may start. */
+  "job:ready": JobEvent;
   /** A run started. */
   "scheduler:started": SchedulerEvent;
   /** A run ended; `ok` says whether it succeeded. */

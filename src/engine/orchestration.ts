@@ -17,91 +17,103 @@
 import { type AbstractJob, isScheduler, nameOf } from "../jobs/abstract-job.js";
 import { RunContext } from "../jobs/context.js";
 import { forEachRequirement, requirementCount } from "../jobs/requirements.js";
-import { DONE, IDLE, RUNNING, SCHEDULED } from "../jobs/state.js";
+import { retryDelay, shouldRetry } from "../jobs/retry.js";
+import { DONE, IDLE, RUNNING, SCHEDULED, SKIPPED } from "../jobs/state.js";
+import { type TriggerRule, triggerAllows } from "../jobs/trigger.js";
 import { CancelledError, TimeoutError } from "../util/errors.js";
 import { emitJobEvent, emitSchedulerEvent } from "./events.js";
 import { cycleError, describeScheduler, findCycle } from "./graph.js";
+import { PoolState } from "./pools.js";
 import type { PureScheduler, RunStatus } from "./pure-scheduler.js";
 import { shutdownJobs } from "./shutdown.js";
 
 /**
  * A scheduler's graph laid out for one run. Job `k` is `jobs[k]`; it waits
  * for `pending[k]` requirements, and the jobs that require it are
- * `successors[successorStart[k] .. successorStart[k + 1])`.
+ * `successors[successorStart[k] .. successorStart[k + 1])`. `queue` is room
+ * for the run's queue of ready jobs; `nested` lists the schedulers among the
+ * jobs; `version` is the scheduler's graph version it was made from.
  */
-interface PreparedGraph {
+export interface PreparedGraph {
   readonly jobs: AbstractJob[];
+  readonly nested: PureScheduler[];
   readonly pending: Int32Array;
   readonly successorStart: Int32Array;
   readonly successors: Int32Array;
+  readonly queue: Int32Array;
+  readonly version: number;
 }
 
 /**
  * Validates the graph of `scheduler` for a run and lays it out (see
  * {@link PreparedGraph}). Throws (before anything starts) on a requirement
- * outside the scheduler, on a cycle, or when no job is free to start; with
- * `deep`, checks nested schedulers the same way.
+ * outside the scheduler, on a cycle, or when no job is free to start.
+ *
+ * The typed arrays cost 4 bytes per job or requirement each, and they are
+ * reused where they can be (fresh memory is a large part of a big run's
+ * cost): the buffer of the successor fill serves as the counters of the
+ * cycle check, and that of the check's order as the run's queue.
  */
-export function prepareGraph(scheduler: PureScheduler, deep: boolean): PreparedGraph {
+function prepareGraph(scheduler: PureScheduler): PreparedGraph {
   // Loops here walk arrays by index: they run once per run, mostly before the
   // optimiser steps in, and a for-of would then allocate a result per element.
   const jobs = [...scheduler._members];
   const count = jobs.length;
-  // Each job's requirements as indices: job k's are
-  // requiredIndex[requiredStart[k] .. requiredStart[k + 1]).
   const pending = new Int32Array(count);
-  const requiredStart = new Int32Array(count + 1);
+  const nested: PureScheduler[] = [];
   for (let k = 0; k < count; k++) {
     const job = jobs[k]!;
     job._index = k;
     pending[k] = requirementCount(job);
-    requiredStart[k + 1] = requiredStart[k]! + pending[k]!;
+    if (isScheduler(job)) nested.push(job);
   }
-  const edges = requiredStart[count]!;
-  const requiredIndex = new Int32Array(edges);
+  // Two walks over the requirements: one counts each job's successors (one
+  // slot ahead, for the prefix sum) and checks that requirements are members,
+  // the other fills the successors in.
+  const successorStart = new Int32Array(count + 1);
   let job: AbstractJob;
-  let edge = 0;
-  const record = (requirement: AbstractJob): void => {
+  const count1 = (requirement: AbstractJob): void => {
     if (requirement._owner !== scheduler) {
       throw new Error(
         `scheduler ${describeScheduler(scheduler)}: job ${nameOf(job)} requires ${nameOf(requirement)}, which is not in this scheduler; ` +
           "add it, or call sanitize() to drop such requirements",
       );
     }
-    requiredIndex[edge++] = requirement._index;
+    successorStart[requirement._index + 1]!++;
   };
   for (let k = 0; k < count; k++) {
     job = jobs[k]!;
-    forEachRequirement(job, record);
+    forEachRequirement(job, count1);
   }
-  // The same edges the other way round: each job's successors, by counting.
-  const successorStart = new Int32Array(count + 1);
-  for (let e = 0; e < edges; e++) successorStart[requiredIndex[e]! + 1]!++;
   for (let k = 0; k < count; k++) successorStart[k + 1]! += successorStart[k]!;
-  const successors = new Int32Array(edges);
+  const successors = new Int32Array(successorStart[count]!);
   const filled = successorStart.slice(0, count);
-  for (let k = 0; k < count; k++) {
-    for (let e = requiredStart[k]!; e < requiredStart[k + 1]!; e++) {
-      successors[filled[requiredIndex[e]!]!++] = k;
-    }
-  }
-  const graph = { jobs, pending, successorStart, successors };
-  checkStartable(scheduler, graph);
-  if (deep) {
-    for (let k = 0; k < count; k++) {
-      const nested = jobs[k]!;
-      if (isScheduler(nested)) prepareGraph(nested, true);
-    }
-  }
-  return graph;
+  let current = 0;
+  const fill = (requirement: AbstractJob): void => {
+    successors[filled[requirement._index]!++] = current;
+  };
+  for (current = 0; current < count; current++) forEachRequirement(jobs[current]!, fill);
+  const queue = new Int32Array(count);
+  checkStartable(scheduler, jobs, pending, successorStart, successors, filled, queue);
+  const version = scheduler._graphVersion;
+  return { jobs, nested, pending, successorStart, successors, queue, version };
 }
 
-/** Kahn's walk over a copy of the counters: throws unless every job can eventually start. */
-function checkStartable(scheduler: PureScheduler, graph: PreparedGraph): void {
-  const { jobs, pending, successorStart, successors } = graph;
+/**
+ * Kahn's walk over a copy of the counters (in `left`, with `order` for room):
+ * throws unless every job can eventually start.
+ */
+function checkStartable(
+  scheduler: PureScheduler,
+  jobs: readonly AbstractJob[],
+  pending: Int32Array,
+  successorStart: Int32Array,
+  successors: Int32Array,
+  left: Int32Array,
+  order: Int32Array,
+): void {
   const count = jobs.length;
-  const left = pending.slice();
-  const order = new Int32Array(count);
+  left.set(pending);
   let tail = 0;
   for (let k = 0; k < count; k++) {
     if (left[k] === 0) order[tail++] = k;
@@ -128,15 +140,50 @@ function checkStartable(scheduler: PureScheduler, graph: PreparedGraph): void {
   }
 }
 
+/**
+ * Validates the graphs of `schedulers`, and of theirs at every depth, and
+ * keeps each layout on its scheduler for that scheduler's own run, which
+ * then does not lay its graph out a second time.
+ */
+function prepareNested(schedulers: readonly PureScheduler[]): void {
+  for (const scheduler of schedulers) {
+    const graph = prepareGraph(scheduler);
+    scheduler._prepared = graph;
+    prepareNested(graph.nested);
+  }
+}
+
+/** Drops the layouts kept for schedulers that did not get to run, at every depth. */
+function dropLayouts(schedulers: readonly PureScheduler[]): void {
+  for (const scheduler of schedulers) {
+    const graph = scheduler._prepared;
+    scheduler._prepared = undefined;
+    if (graph !== undefined) dropLayouts(graph.nested);
+  }
+}
+
 /** Runs `scheduler` once; resolves true on success. Validation errors reject. */
 export function orchestrate(scheduler: PureScheduler, signal?: AbortSignal): Promise<boolean> {
-  // Validate nested graphs up front; this level's graph is prepared last so
-  // that its indices are the ones in place for the run.
-  for (const job of scheduler._members) {
-    if (isScheduler(job)) prepareGraph(job, true);
+  // The layout made when an enclosing scheduler validated this one, unless
+  // the graph changed since (add, remove, requires bump its version).
+  const prepared = scheduler._prepared;
+  scheduler._prepared = undefined;
+  if (prepared !== undefined && prepared.version === scheduler._graphVersion) {
+    return new Orchestration(scheduler, prepared, signal).start();
   }
-  const graph = prepareGraph(scheduler, false);
+  // Nested graphs are validated first, so that their errors come first.
+  prepareNested(nestedSchedulers(scheduler));
+  const graph = prepareGraph(scheduler);
   return new Orchestration(scheduler, graph, signal).start();
+}
+
+/** The schedulers among `scheduler`'s jobs (without walking a million jobs with an iterator). */
+function nestedSchedulers(scheduler: PureScheduler): PureScheduler[] {
+  const found: PureScheduler[] = [];
+  scheduler._members.forEach((job) => {
+    if (isScheduler(job)) found.push(job);
+  });
+  return found;
 }
 
 const NO_LIMIT = Number.POSITIVE_INFINITY;
@@ -148,11 +195,25 @@ const NO_LIMIT = Number.POSITIVE_INFINITY;
 class JobRun extends RunContext {
   readonly orchestration: Orchestration;
   readonly index: number;
+  /** The job's own timeout, or the wait before its next attempt. */
+  _timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Its dependents were released early by ready(), so not again when it ends. */
+  _released = false;
+  /** Its outcome is in; a later one (after its own timeout) is ignored. */
+  _settled = false;
 
   constructor(orchestration: Orchestration, index: number) {
     super();
     this.orchestration = orchestration;
     this.index = index;
+  }
+
+  override _ready(): void {
+    this.orchestration.ready(this);
+  }
+
+  override _self(): AbstractJob {
+    return this.orchestration.jobAt(this.index);
   }
 }
 
@@ -164,10 +225,28 @@ function jobFulfilled(this: JobRun, value: unknown): void {
 function jobRejected(this: JobRun, error: unknown): void {
   this.orchestration.settle(this, true, error);
 }
+function jobTimedOut(run: JobRun): void {
+  run.orchestration.timedOut(run);
+}
+function retryNow(run: JobRun): void {
+  run.orchestration.retry(run);
+}
+
+/** Whether `job`'s trigger rule holds, given how its (finished) requirements ended. */
+function triggerMet(job: AbstractJob, rule: TriggerRule): boolean {
+  let failed = 0;
+  let skipped = 0;
+  forEachRequirement(job, (requirement) => {
+    if (requirement._state === SKIPPED) skipped++;
+    else if (requirement._state === DONE && requirement._raised) failed++;
+  });
+  return triggerAllows(rule, failed, skipped);
+}
 
 class Orchestration {
   readonly #scheduler: PureScheduler;
   readonly #jobs: AbstractJob[];
+  readonly #nested: PureScheduler[];
   readonly #pending: Int32Array;
   readonly #successorStart: Int32Array;
   readonly #successors: Int32Array;
@@ -178,6 +257,18 @@ class Orchestration {
   #head = 0;
   #tail = 0;
   #running = 0;
+  /** Window slots held: the running jobs' weights (1 each unless told otherwise). */
+  #used = 0;
+  /** Jobs back from waiting on a pool, started before the queue. */
+  readonly #parked: number[] = [];
+  /** The pool of each job that names one (none in most runs). */
+  readonly #poolOf: Map<AbstractJob, PoolState> | undefined;
+  /** The pools this scheduler declares, live while it runs. */
+  readonly #ownPools: Map<string, PoolState> | undefined;
+  #waitingInPools = 0;
+  /** Jobs whose trigger rule failed, skipped one at a time (a chain of skips must not recurse). */
+  readonly #skips: number[] = [];
+  #skipping = false;
   #remaining = 0;
   #nonForever = 0;
   #pumping = false;
@@ -191,12 +282,71 @@ class Orchestration {
   constructor(scheduler: PureScheduler, graph: PreparedGraph, signal: AbortSignal | undefined) {
     this.#scheduler = scheduler;
     this.#jobs = graph.jobs;
+    this.#nested = graph.nested;
     this.#pending = graph.pending;
     this.#successorStart = graph.successorStart;
     this.#successors = graph.successors;
-    this.#queue = new Int32Array(graph.jobs.length);
+    this.#queue = graph.queue;
     this.#window = scheduler.jobsWindow ? scheduler.jobsWindow : NO_LIMIT;
     this.#signal = signal;
+    const declared = scheduler._pools;
+    this.#ownPools =
+      declared === undefined
+        ? undefined
+        : new Map(
+            Object.entries(declared).map(([name, limit]) => [name, new PoolState(name, limit)]),
+          );
+    this.#poolOf = this.#checkExtras();
+  }
+
+  /**
+   * Checks the jobs' weights against the window and finds their pools,
+   * before anything starts; returns the pools by job, if any job has one.
+   */
+  #checkExtras(): Map<AbstractJob, PoolState> | undefined {
+    let pools: Map<AbstractJob, PoolState> | undefined;
+    const where = `scheduler ${describeScheduler(this.#scheduler)}`;
+    for (const job of this.#jobs) {
+      const extras = job._extras;
+      if (extras === undefined) continue;
+      if (extras.weight > this.#window) {
+        throw new RangeError(
+          `${where}: job ${nameOf(job)} has weight ${extras.weight}, more than jobsWindow ${this.#window}: it could never start`,
+        );
+      }
+      if (extras.pool === undefined) continue;
+      const pool = this.#findPool(extras.pool);
+      if (pool === undefined) {
+        throw new Error(
+          `${where}: job ${nameOf(job)} uses pool "${extras.pool}", which neither this scheduler nor an enclosing running one declares (option "pools")`,
+        );
+      }
+      if (extras.weight > pool.limit) {
+        throw new RangeError(
+          `${where}: job ${nameOf(job)} has weight ${extras.weight}, more than the limit ${pool.limit} of pool "${pool.name}": it could never start`,
+        );
+      }
+      if (pools === undefined) pools = new Map();
+      pools.set(job, pool);
+    }
+    return pools;
+  }
+
+  /** The pool named `name`: this scheduler's own, else that of the nearest enclosing running one. */
+  #findPool(name: string): PoolState | undefined {
+    const own = this.#ownPools?.get(name);
+    if (own !== undefined) return own;
+    let current = (this.#scheduler as { _owner?: PureScheduler })._owner;
+    for (; current; current = (current as { _owner?: PureScheduler })._owner) {
+      const found = current._activePools?.get(name);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  /** The job at `index`, for a context's results(). */
+  jobAt(index: number): AbstractJob {
+    return this.#jobs[index]!;
   }
 
   start(): Promise<boolean> {
@@ -223,6 +373,7 @@ class Orchestration {
       if (isScheduler(job)) resetNested(job);
     }
     this.#remaining = this.#nonForever;
+    scheduler._activePools = this.#ownPools;
     emitSchedulerEvent(scheduler, "scheduler:started");
 
     if (this.#signal?.aborted) {
@@ -248,30 +399,105 @@ class Orchestration {
 
   #makeReady(index: number): void {
     const job = this.#jobs[index]!;
+    const extras = job._extras;
+    if (extras !== undefined && extras.trigger !== "allDone" && !triggerMet(job, extras.trigger)) {
+      this.#skips.push(index);
+      this.#drainSkips();
+      return;
+    }
     job._state = SCHEDULED;
     this.#queue[this.#tail++] = index;
     emitJobEvent(this.#scheduler, "job:scheduled", job);
   }
 
-  /** Starts queued jobs while the window allows. Never re-entered, so sync failures cannot recurse. */
+  /** Skips the jobs queued for it, and what their skips leave without a way to run. */
+  #drainSkips(): void {
+    if (this.#skipping) return;
+    this.#skipping = true;
+    const skips = this.#skips;
+    while (skips.length > 0) {
+      const index = skips.pop()!;
+      const job = this.#jobs[index]!;
+      job._state = SKIPPED;
+      emitJobEvent(this.#scheduler, "job:skipped", job);
+      if (!job.forever) this.#remaining--;
+      this.#release(index);
+    }
+    this.#skipping = false;
+  }
+
+  /** The job at `index` has finished (or is ready): its successors have one requirement less. */
+  #release(index: number): void {
+    const pending = this.#pending;
+    const successors = this.#successors;
+    const end = this.#successorStart[index + 1]!;
+    for (let e = this.#successorStart[index]!; e < end; e++) {
+      const next = successors[e]!;
+      if (--pending[next]! === 0) this.#makeReady(next);
+    }
+  }
+
+  /**
+   * Starts queued jobs while the window allows (in order: a job too heavy for
+   * the room left waits, and those behind it too). A job whose pool is full
+   * waits on the pool instead, without holding up the others. Never
+   * re-entered, so sync failures cannot recurse.
+   */
   #pump(): void {
     if (this.#pumping) return;
     this.#pumping = true;
     const queue = this.#queue;
-    while (this.#head < this.#tail && this.#running < this.#window && !this.#finished) {
-      this.#start(queue[this.#head++]!);
+    const parked = this.#parked;
+    while (!this.#finished) {
+      const fromParked = parked.length > 0;
+      if (!fromParked && this.#head >= this.#tail) break;
+      const index = fromParked ? parked[0]! : queue[this.#head]!;
+      const job = this.#jobs[index]!;
+      const extras = job._extras;
+      const weight = extras === undefined ? 1 : extras.weight;
+      if (this.#used + weight > this.#window) break;
+      if (fromParked) parked.shift();
+      else this.#head++;
+      const pool = extras?.pool === undefined ? undefined : this.#poolOf?.get(job);
+      if (pool !== undefined) {
+        if (!pool.fits(weight)) {
+          this.#waitingInPools++;
+          pool.waiting.push({ job, wake: () => this.#unpark(index) });
+          continue;
+        }
+        pool.used += weight;
+      }
+      this.#used += weight;
+      this.#running++;
+      this.#launch(index, 1, false);
     }
     this.#pumping = false;
     this.#checkEnd();
   }
 
-  #start(index: number): void {
+  /** A job that waited on its pool may find room now. */
+  #unpark(index: number): void {
+    this.#waitingInPools--;
+    if (this.#finished) return;
+    this.#parked.push(index);
+    this.#pump();
+  }
+
+  /** Starts attempt `attempt` of the job at `index`, with a fresh context (and signal). */
+  #launch(index: number, attempt: number, released: boolean): void {
     const job = this.#jobs[index]!;
     const run = new JobRun(this, index);
+    if (attempt !== 1) {
+      run._attempt = attempt;
+      run._released = released;
+    }
     job._context = run;
     job._state = RUNNING;
-    this.#running++;
     emitJobEvent(this.#scheduler, "job:started", job);
+    const timeout = job._extras?.timeout;
+    if (timeout !== undefined && timeout !== null) {
+      run._timer = setTimeout(jobTimedOut, timeout, run);
+    }
     let outcome: unknown;
     try {
       outcome = job._invoke(run);
@@ -286,14 +512,32 @@ class Orchestration {
 
   /** A job's outcome; ignored once the run is over or the job was cancelled. */
   settle(run: JobRun, raised: boolean, outcome: unknown): void {
-    if (this.#finished || run._cancelled) return;
+    if (this.#finished || run._cancelled || run._settled) return;
+    run._settled = true;
     const index = run.index;
     const job = this.#jobs[index]!;
+    const extras = job._extras;
+    if (extras !== undefined) {
+      if (run._timer !== undefined) {
+        clearTimeout(run._timer);
+        run._timer = undefined;
+      }
+      // A retrying job keeps its slots (window and pool) while it waits.
+      if (raised && shouldRetry(extras.retry, outcome, run._attempt)) {
+        emitJobEvent(this.#scheduler, "job:retried", job);
+        run._timer = setTimeout(retryNow, retryDelay(extras.retry!, run._attempt), run);
+        return;
+      }
+    }
     job._state = DONE;
     job._raised = raised;
     job._outcome = outcome;
     this.#running--;
     emitJobEvent(this.#scheduler, raised ? "job:failed" : "job:done", job);
+    // Slots are given back once the job is seen done: a pool wakes its
+    // waiters at once, and they must not start before this one has ended.
+    if (extras === undefined) this.#used--;
+    else this.#giveBack(job, extras.weight);
     if (!job.forever) this.#remaining--;
     if (raised && job.critical) {
       this.#finish("critical", job);
@@ -306,13 +550,39 @@ class Orchestration {
       this.#finish("fine");
       return;
     }
-    const pending = this.#pending;
-    const successors = this.#successors;
-    const end = this.#successorStart[index + 1]!;
-    for (let e = this.#successorStart[index]!; e < end; e++) {
-      const next = successors[e]!;
-      if (--pending[next]! === 0) this.#makeReady(next);
-    }
+    if (!run._released) this.#release(index);
+    this.#pump();
+  }
+
+  /** Gives back a job's window slots, and its pool's (waking who waits there). */
+  #giveBack(job: AbstractJob, weight: number): void {
+    this.#used -= weight;
+    this.#poolOf?.get(job)?.release(weight);
+  }
+
+  /** The job's own timeout expired: it fails with a TimeoutError, and its signal aborts. */
+  timedOut(run: JobRun): void {
+    run._timer = undefined;
+    if (this.#finished || run._cancelled || run._settled) return;
+    const job = this.#jobs[run.index]!;
+    const error = new TimeoutError(`job ${nameOf(job)} timed out after ${job._extras?.timeout} ms`);
+    this.settle(run, true, error);
+    run.abort(error);
+  }
+
+  /** The wait after a failed attempt is over: the next attempt starts. */
+  retry(run: JobRun): void {
+    run._timer = undefined;
+    if (this.#finished) return;
+    this.#launch(run.index, run._attempt + 1, run._released);
+  }
+
+  /** The job says its dependents may start while it goes on running. */
+  ready(run: JobRun): void {
+    if (this.#finished || run._cancelled || run._settled || run._released) return;
+    run._released = true;
+    emitJobEvent(this.#scheduler, "job:ready", this.#jobs[run.index]!);
+    this.#release(run.index);
     this.#pump();
   }
 
@@ -323,7 +593,12 @@ class Orchestration {
    */
   #checkEnd(): void {
     if (this.#finished || this.#pumping || this.#remaining > 0) return;
-    if (this.#nonForever > 0 || (this.#running === 0 && this.#head === this.#tail)) {
+    const idle =
+      this.#running === 0 &&
+      this.#head === this.#tail &&
+      this.#parked.length === 0 &&
+      this.#waitingInPools === 0;
+    if (this.#nonForever > 0 || idle) {
       this.#finish("fine");
     }
   }
@@ -341,13 +616,34 @@ class Orchestration {
     const jobs = this.#jobs;
     for (let k = 0; k < jobs.length; k++) {
       const job = jobs[k]!;
-      if (job._state === RUNNING && job._context !== undefined && !job._context._cancelled) {
-        job._context.cancel(reason);
+      const run = job._context as JobRun | undefined;
+      if (job._state === RUNNING && run !== undefined && !run._cancelled) {
+        if (run._timer !== undefined) {
+          clearTimeout(run._timer);
+          run._timer = undefined;
+        }
+        run.cancel(reason);
         emitJobEvent(scheduler, "job:cancelled", job);
+        if (job._extras !== undefined) this.#giveBack(job, job._extras.weight);
       }
     }
+    this.#leavePools();
+    dropLayouts(this.#nested);
     emitSchedulerEvent(scheduler, "scheduler:ended", status === "fine");
     void this.#shutdownThenResolve(status === "fine");
+  }
+
+  /** Withdraws this run's jobs still waiting on pools, and closes the pools it declared. */
+  #leavePools(): void {
+    if (this.#poolOf !== undefined) {
+      const scheduler = this.#scheduler;
+      for (const pool of new Set(this.#poolOf.values())) {
+        const staying = pool.waiting.filter((waiter) => waiter.job._owner !== scheduler);
+        pool.waiting.length = 0;
+        pool.waiting.push(...staying);
+      }
+    }
+    this.#scheduler._activePools = undefined;
   }
 
   async #shutdownThenResolve(ok: boolean): Promise<void> {

@@ -18,6 +18,7 @@ import { type DotFormatOptions, dotFormat } from "../presentation/dot.js";
 import { SchedulerGraph } from "../presentation/graph.js";
 import { debrief, list, listSafe } from "../presentation/listing.js";
 import { mermaidFormat } from "../presentation/mermaid.js";
+import { type RunTrace, recordTrace } from "../presentation/trace.js";
 import { attachVerbose } from "../presentation/verbose.js";
 import { describeValue, isPlainObject } from "../util/describe.js";
 import { TimeoutError } from "../util/errors.js";
@@ -40,7 +41,8 @@ import {
   successorsMap,
   topologicalOrder,
 } from "./graph.js";
-import { orchestrate } from "./orchestration.js";
+import { orchestrate, type PreparedGraph } from "./orchestration.js";
+import { checkPools, type PoolState } from "./pools.js";
 import { shutdownJobs } from "./shutdown.js";
 
 /** Options of schedulers. Durations are in milliseconds. */
@@ -55,6 +57,14 @@ export interface SchedulerOptions {
   watch?: Watch | null;
   /** Print a line for each event of the run. */
   verbose?: boolean;
+  /**
+   * Named pools and their limits: a job with `pool: "db"` runs only while
+   * the jobs of pool `db` hold fewer than `pools.db` slots, across this
+   * scheduler and every scheduler nested in it.
+   */
+  pools?: Readonly<Record<string, number>> | null;
+  /** Record a trace of each run, read afterwards with `trace()`. */
+  trace?: boolean;
 }
 
 /** Options of `run()`. */
@@ -73,6 +83,8 @@ export const SCHEDULER_OPTION_NAMES: ReadonlySet<string> = new Set([
   "shutdownTimeout",
   "watch",
   "verbose",
+  "pools",
+  "trace",
 ]);
 
 /** Anything a scheduler accepts as a member: a job, or a sequence (its jobs). */
@@ -106,7 +118,13 @@ export function initSchedulerState(
   state._timeoutUsed = null;
   state._shutdownAnswer = undefined;
   state._busy = false;
+  state._graphVersion = 0;
+  state._prepared = undefined;
   state._events = undefined;
+  state._pools = checkPools(where, options.pools);
+  state._activePools = undefined;
+  state._tracing = checkBoolean(where, "trace", options.trace, false);
+  state._lastTrace = undefined;
 }
 
 function checkWatch(where: string, value: unknown): Watch | undefined {
@@ -149,7 +167,17 @@ export class PureScheduler implements Iterable<AbstractJob> {
   /** @internal */ declare _timeoutUsed: number | null;
   /** @internal */ declare _shutdownAnswer: Promise<boolean> | undefined;
   /** @internal */ declare _busy: boolean;
+  /** @internal Bumped by every change of the graph (members, requirements), so that a kept layout can tell it is stale. */
+  declare _graphVersion: number;
+  /** @internal The layout an enclosing scheduler made when it validated this one, for this one's next run. */
+  declare _prepared: PreparedGraph | undefined;
   /** @internal */ declare _events: SchedulerEvents | undefined;
+  /** @internal The pools this scheduler declares (option `pools`). */
+  declare _pools: Readonly<Record<string, number>> | undefined;
+  /** @internal Those pools' state while this scheduler runs. */
+  declare _activePools: Map<string, PoolState> | undefined;
+  /** @internal */ declare _tracing: boolean;
+  /** @internal */ declare _lastTrace: RunTrace | undefined;
 
   /**
    * `instanceof PureScheduler` holds for every scheduler, including
@@ -211,6 +239,34 @@ export class PureScheduler implements Iterable<AbstractJob> {
     this._verbose = checkBoolean(whereOf(this), "verbose", value, false);
   }
 
+  /** Whether runs record a trace (the `trace` option); settable between runs. */
+  get tracing(): boolean {
+    return this._tracing;
+  }
+  set tracing(value: boolean) {
+    this._tracing = checkBoolean(whereOf(this), "tracing", value, false);
+  }
+
+  /** The pools this scheduler declares (the `pools` option), if any. */
+  get pools(): Readonly<Record<string, number>> | undefined {
+    return this._pools;
+  }
+
+  /**
+   * The trace of the last run: every job's start, end, attempts and outcome,
+   * exportable with `toChromeTrace()` and `exportOpenTelemetry()`. Needs the
+   * `trace: true` option (or `tracing = true`) before the run.
+   */
+  trace(): RunTrace {
+    if (this._lastTrace === undefined) {
+      throw new Error(
+        `${whereOf(this)}: trace(): no run was traced; create the scheduler with { trace: true } ` +
+          "(or set scheduler.tracing = true) before run()",
+      );
+    }
+    return this._lastTrace;
+  }
+
   /** The jobs of this scheduler (not those of nested schedulers). */
   get jobs(): ReadonlySet<AbstractJob> {
     return this._members;
@@ -241,6 +297,7 @@ export class PureScheduler implements Iterable<AbstractJob> {
       checkCanAdd(this, job);
       this._members.add(job);
       job._owner = this;
+      this._graphVersion++;
       return this;
     }
     return this.update([job]);
@@ -270,6 +327,7 @@ export class PureScheduler implements Iterable<AbstractJob> {
       this._members.add(job);
       job._owner = this;
     }
+    this._graphVersion++;
     return this;
   }
 
@@ -288,6 +346,7 @@ export class PureScheduler implements Iterable<AbstractJob> {
     }
     this._members.delete(job);
     job._owner = undefined;
+    this._graphVersion++;
     return this;
   }
 
@@ -746,6 +805,8 @@ export async function runScheduler(
   }
   scheduler._busy = true;
   const detach = scheduler.verbose ? attachVerbose(scheduler) : undefined;
+  const recording = scheduler._tracing ? recordTrace(scheduler) : undefined;
+  if (recording) scheduler._lastTrace = recording.trace;
   try {
     return await orchestrate(scheduler, signal);
   } catch (error) {
@@ -753,6 +814,7 @@ export async function runScheduler(
     throw error;
   } finally {
     detach?.();
+    recording?.stop();
   }
 }
 

@@ -63,7 +63,8 @@ export class Scheduler extends AbstractJob<boolean> {
   constructor(...jobsThenOptions: [...Schedulable[], NestedSchedulerOptions] | Schedulable[]) {
     const { items, options } = splitTrailingOptions<NestedSchedulerOptions>(jobsThenOptions);
     rejectUnknownOptions("Scheduler()", options, NESTED_OPTION_NAMES);
-    const { jobsWindow, timeout, shutdownTimeout, watch, verbose, ...jobOptions } = options;
+    const { jobsWindow, timeout, shutdownTimeout, watch, verbose, pools, trace, ...jobOptions } =
+      options;
     // The scheduler half must exist before AbstractJob's constructor may add
     // this scheduler to a parent (option "scheduler").
     const { scheduler: parent, ...ownJobOptions } = jobOptions;
@@ -76,7 +77,7 @@ export class Scheduler extends AbstractJob<boolean> {
     super(ownJobOptions);
     initSchedulerState(
       this,
-      { jobsWindow, timeout, shutdownTimeout, watch, verbose },
+      { jobsWindow, timeout, shutdownTimeout, watch, verbose, pools, trace },
       "Scheduler()",
     );
     this.update(items as Schedulable[]);

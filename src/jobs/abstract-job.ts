@@ -17,6 +17,7 @@ import { describeValue, isPlainObject } from "../util/describe.js";
 import { checkBoolean, checkString, rejectUnknownOptions } from "../util/options.js";
 import { SCHEDULER_BRAND, SEQUENCE_BRAND } from "./brands.js";
 import { type JobContext, RunContext } from "./context.js";
+import { checkExtras, EXTRA_OPTION_NAMES, type ExtraJobOptions, type JobExtras } from "./extras.js";
 import {
   addRequirement,
   addRequirements,
@@ -25,8 +26,10 @@ import {
   type RequirementStorage,
   requirementSet,
 } from "./requirements.js";
+import type { RetryPolicy } from "./retry.js";
 import type { Sequence } from "./sequence.js";
-import { DONE, IDLE, type LifecycleState, RUNNING, SCHEDULED } from "./state.js";
+import { DONE, IDLE, type LifecycleState, RUNNING, SCHEDULED, SKIPPED } from "./state.js";
+import type { TriggerRule } from "./trigger.js";
 
 /**
  * Anything that can stand for requirements: a job, a sequence (standing for
@@ -42,7 +45,7 @@ export type Requirement =
   | (Iterable<Requirement> & object);
 
 /** Options every job accepts. */
-export interface JobOptions {
+export interface JobOptions extends ExtraJobOptions {
   /** Shown in listings and graphs instead of the class's default label. */
   label?: string;
   /** When true (the default), the job raising an exception stops the whole run. */
@@ -62,6 +65,7 @@ export const JOB_OPTION_NAMES: ReadonlySet<string> = new Set([
   "forever",
   "required",
   "scheduler",
+  ...EXTRA_OPTION_NAMES,
 ]);
 
 /** Options of {@link AbstractJob.requires}. */
@@ -145,6 +149,8 @@ export abstract class AbstractJob<T = unknown> {
   /** @internal Position in its scheduler's prepared graph; meaningful only while preparing a run. */
   _index = 0;
   /** @internal */ _id: string | undefined = undefined;
+  /** @internal The options beyond the original, if any is used (see extras.ts). */
+  _extras: JobExtras | undefined = undefined;
 
   constructor(options: JobOptions = NO_OPTIONS) {
     // Without options there is nothing to check, nor any message to prepare.
@@ -168,7 +174,25 @@ export abstract class AbstractJob<T = unknown> {
       // requires()'s own options and ignored.
       this.requires([options.required] as Requirement);
     }
+    if (options !== NO_OPTIONS) this._extras = checkExtras(where, options);
     scheduler?.add(this);
+  }
+
+  /** The retry policy (the `retry` option), if any. */
+  get retry(): RetryPolicy | undefined {
+    return this._extras?.retry;
+  }
+  /** The trigger rule (the `trigger` option; `allDone` by default). */
+  get trigger(): TriggerRule {
+    return this._extras?.trigger ?? "allDone";
+  }
+  /** How many slots of the window this job takes (the `weight` option; 1 by default). */
+  get weight(): number {
+    return this._extras?.weight ?? 1;
+  }
+  /** The named pool this job counts against (the `pool` option), if any. */
+  get pool(): string | undefined {
+    return this._extras?.pool;
   }
 
   /**
@@ -288,6 +312,16 @@ export abstract class AbstractJob<T = unknown> {
     return this._context?._cancelled === true && this._state !== DONE;
   }
 
+  /** True when the job's trigger rule was not met by its requirements: it did not run. */
+  isSkipped(): boolean {
+    return this._state === SKIPPED;
+  }
+
+  /** How many attempts the job made in its last run (more than 1 after retries). */
+  attempts(): number {
+    return this._context?._attempt ?? 0;
+  }
+
   /** What the job threw, if it is done and raised; `undefined` otherwise. */
   raisedException(): unknown {
     return this._state === DONE && this._raised ? this._outcome : undefined;
@@ -378,7 +412,7 @@ export abstract class AbstractJob<T = unknown> {
    * with its exception.
    */
   async standaloneRun(): Promise<T> {
-    const context = new RunContext();
+    const context = new RunContext(this);
     this._context = context;
     this._state = RUNNING;
     this._raised = false;

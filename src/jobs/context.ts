@@ -1,16 +1,34 @@
 /**
- * What a job's `run` receives: its abort signal, created only when read so
- * that jobs which never look at it cost no AbortController.
+ * What a job's `run` receives: its abort signal (created only when read, so
+ * that jobs which never look at it cost no AbortController), typed access to
+ * its requirements' results, and a way to say it is ready.
  */
+import type { AbstractJob } from "./abstract-job.js";
 
 /** What every job's `run` is handed. */
 export interface JobContext {
   /**
    * Aborted when the scheduler cancels the job (a forever job at the end of
    * the run, running jobs after a timeout, a critical failure or an abort of
-   * the run). Its `reason` says why.
+   * the run) or when the job's own `timeout` expires. Its `reason` says why.
    */
   readonly signal: AbortSignal;
+  /** Which attempt this is: 1, then 2 and on when the job retries. */
+  readonly attempt: number;
+  /**
+   * The result of `requirement`, one of this job's requirements, typed as
+   * that job's result: `results(fetch)` is what `fetch` resolved with.
+   * Throws if `requirement` is not one of this job's requirements, or
+   * raised, or was skipped.
+   */
+  results<U>(requirement: AbstractJob<U>): U;
+  /**
+   * Says that the jobs requiring this one may start now, while it goes on
+   * running: how a forever job acts as a service (start a server, call
+   * `ready()` once it listens; it is cancelled once the other jobs are done).
+   * Calls after the first do nothing.
+   */
+  ready(): void;
 }
 
 /**
@@ -22,20 +40,71 @@ export interface JobContext {
 export class RunContext implements JobContext {
   _controller: AbortController | undefined = undefined;
   _cancelled = false;
+  /** The signal is (to be) aborted: by a cancellation, or by the job's own timeout. */
+  _aborted = false;
   _reason: unknown = undefined;
+  /** Which attempt of the job this context is for (1-based). */
+  _attempt = 1;
+  /** The job, for `results()`; engine contexts find it through their run. */
+  _job: AbstractJob | undefined;
+
+  constructor(job?: AbstractJob) {
+    this._job = job;
+  }
 
   get signal(): AbortSignal {
     if (this._controller === undefined) {
       this._controller = new AbortController();
-      if (this._cancelled) this._controller.abort(this._reason);
+      if (this._aborted) this._controller.abort(this._reason);
     }
     return this._controller.signal;
+  }
+
+  get attempt(): number {
+    return this._attempt;
+  }
+
+  // results and ready are getters handing out functions bound to this
+  // context, so that `async ({ signal, results, ready }) => ...` works;
+  // nothing is allocated for jobs that do not use them.
+
+  get results(): <U>(requirement: AbstractJob<U>) => U {
+    return (requirement) => this._results(requirement);
+  }
+
+  get ready(): () => void {
+    return () => this._ready();
+  }
+
+  _results<U>(requirement: AbstractJob<U>): U {
+    const job = this._self();
+    if (job === undefined || !job.required.has(requirement)) {
+      const me = job ? `job "${job.label ?? job.textLabel() ?? "NOLABEL"}"` : "this job";
+      const them = `"${requirement?.label ?? requirement?.textLabel?.() ?? String(requirement)}"`;
+      throw new Error(`${me}: results(${them}): that job is not one of its requirements`);
+    }
+    return requirement.result();
+  }
+
+  /** Outside a scheduler nothing waits on this job: readiness means nothing. */
+  _ready(): void {}
+
+  /** The job this context belongs to. */
+  _self(): AbstractJob | undefined {
+    return this._job;
   }
 
   /** Aborts the signal with `reason` (once; later calls do nothing). */
   cancel(reason: unknown): void {
     if (this._cancelled) return;
     this._cancelled = true;
+    this.abort(reason);
+  }
+
+  /** Aborts the signal with `reason` without marking the job cancelled (its own timeout). */
+  abort(reason: unknown): void {
+    if (this._aborted) return;
+    this._aborted = true;
     this._reason = reason;
     this._controller?.abort(reason);
   }

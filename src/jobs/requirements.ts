@@ -21,9 +21,15 @@ const REQUIREMENTS_IN_ARRAY = 8;
 
 const NONE: readonly AbstractJob[] = [];
 
+/** Tells `job`'s scheduler that its graph changed (a layout kept for its next run is stale). */
+function changed(job: AbstractJob): void {
+  if (job._owner !== undefined) job._owner._graphVersion++;
+}
+
 /** Adds `requirement` to `job`'s requirements, once; a job never requires itself. */
 export function addRequirement(job: AbstractJob, requirement: AbstractJob): void {
   if (requirement === job) return;
+  changed(job);
   const required = job._required;
   if (required === undefined) {
     job._required = requirement;
@@ -61,6 +67,7 @@ export function addRequirements(job: AbstractJob, requirements: readonly Abstrac
     requirements.length <= REQUIREMENTS_IN_ARRAY &&
     requirements.every(isNewAndFirst, job)
   ) {
+    changed(job);
     if (requirements.length > 0) {
       job._required = requirements.length === 1 ? requirements[0] : requirements.slice();
     }
@@ -82,6 +89,7 @@ export function hasRequirement(job: AbstractJob, requirement: AbstractJob): bool
 export function dropRequirement(job: AbstractJob, requirement: AbstractJob): void {
   const required = job._required;
   if (required === undefined) return;
+  changed(job);
   if (required instanceof Set) {
     required.delete(requirement);
   } else if (Array.isArray(required)) {

@@ -7,10 +7,18 @@ export const IDLE = 0;
 export const SCHEDULED = 1;
 export const RUNNING = 2;
 export const DONE = 3;
+/**
+ * Skipped: the job's trigger rule was not met, so it never ran. Below IDLE,
+ * so that none of the cumulative predicates holds for a skipped job.
+ */
+export const SKIPPED = -1;
 
-export type LifecycleState = typeof IDLE | typeof SCHEDULED | typeof RUNNING | typeof DONE;
+export type LifecycleState =
+  | typeof SKIPPED
+  | typeof IDLE
+  | typeof SCHEDULED
+  | typeof RUNNING
+  | typeof DONE;
 
-/** The four lifecycle states by name, for events and traces. */
-export type LifecycleName = "idle" | "scheduled" | "running" | "done";
-
-export const LIFECYCLE_NAMES: readonly LifecycleName[] = ["idle", "scheduled", "running", "done"];
+/** The lifecycle states by name, for events and traces. */
+export type LifecycleName = "skipped" | "idle" | "scheduled" | "running" | "done";

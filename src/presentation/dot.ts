@@ -126,6 +126,8 @@ function styleOf(job: AbstractJob, status: boolean): Record<string, unknown> {
     const current = typeof style.style === "string" ? style.style : "";
     style.style = current === "" ? "filled" : `${current},filled`;
     style.fillcolor = STATUS_COLOURS[statusOf(job)];
+    // A skipped job never ran: drawn dotted, whatever else its box says.
+    if (job.isSkipped()) style.style = `${String(style.style)},dotted`;
   }
   return style;
 }

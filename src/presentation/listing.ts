@@ -46,6 +46,8 @@ function listLines(
       job.reprShort(),
       `${indent}${job.reprMain()}`,
       job.reprResult(),
+      // Retries show in the listing, after the result they led to.
+      job.attempts() > 1 ? `(${job.attempts()} attempts)` : "",
       job.reprRequires(),
     ];
     if (isScheduler(job)) parts.push(`-> entries=${idSet(job.entryJobs())}`);

@@ -4,7 +4,7 @@
  * listings, verbose lines and graphs all say the same thing.
  */
 import type { AbstractJob } from "../jobs/abstract-job.js";
-import { DONE, RUNNING, SCHEDULED } from "../jobs/state.js";
+import { DONE, RUNNING, SCHEDULED, SKIPPED } from "../jobs/state.js";
 import { ensureIds } from "./numbering.js";
 import { type BadgeSymbols, currentSymbols } from "./symbols.js";
 
@@ -37,6 +37,7 @@ export function reprShort(job: AbstractJob, symbols: BadgeSymbols = currentSymbo
   if (job._state === DONE) lifecycle = symbols.done;
   else if (job._state === RUNNING) lifecycle = symbols.running;
   else if (job._state === SCHEDULED) lifecycle = symbols.scheduled;
+  else if (job._state === SKIPPED) lifecycle = symbols.skipped;
   const forever = job.forever ? symbols.forever : blank(symbols.forever);
   return `${critical} ${outcome} ${lifecycle} ${forever}`;
 }

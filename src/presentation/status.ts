@@ -6,12 +6,20 @@ import type { AbstractJob } from "../jobs/abstract-job.js";
 import { formatException, formatValue } from "./repr.js";
 
 /** Where a job is after (or during) a run, outcome included. */
-export type JobStatus = "idle" | "scheduled" | "running" | "cancelled" | "done" | "raised";
+export type JobStatus =
+  | "idle"
+  | "scheduled"
+  | "running"
+  | "cancelled"
+  | "done"
+  | "raised"
+  | "skipped";
 
 /** The status of `job`: its lifecycle, refined by its outcome once done or cancelled. */
 export function statusOf(job: AbstractJob): JobStatus {
   if (job.isDone()) return job._raised ? "raised" : "done";
   if (job.isCancelled()) return "cancelled";
+  if (job.isSkipped()) return "skipped";
   if (job.isRunning()) return "running";
   return job.isScheduled() ? "scheduled" : "idle";
 }
@@ -24,6 +32,7 @@ export const STATUS_COLOURS: Readonly<Record<JobStatus, string>> = Object.freeze
   cancelled: "#dee2e6",
   done: "#d3f9d8",
   raised: "#ffc9c9",
+  skipped: "#f1f3f5",
 });
 
 const MAX_DETAIL = 40;

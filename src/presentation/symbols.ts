@@ -20,6 +20,8 @@ export interface BadgeSymbols {
   readonly running: string;
   /** Position 3: done. */
   readonly done: string;
+  /** Position 3: skipped (its trigger rule was not met; it never ran). */
+  readonly skipped: string;
   /** Position 4: the job runs forever. */
   readonly forever: string;
 }
@@ -33,6 +35,7 @@ export const UNICODE_SYMBOLS: BadgeSymbols = Object.freeze({
   scheduled: "⚑",
   running: "↺",
   done: "☓",
+  skipped: "⊘",
   forever: "∞",
 });
 
@@ -45,6 +48,7 @@ export const ASCII_SYMBOLS: BadgeSymbols = Object.freeze({
   scheduled: ".",
   running: "o",
   done: "x",
+  skipped: "-",
   forever: "8",
 });
 
