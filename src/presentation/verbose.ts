@@ -7,6 +7,8 @@
  * 000.000 SCHEDULER: entering run() with 3 job(s)
  * 000.001 STARTING 1 ⚠ ☉ ↺   <Job `b1`> [not done]
  * 000.102 DONE 1 ⚠ ☉ ☓   <Job `b1`> [[ -> 1]]
+ * 000.102 RETRYING 2 ⚠ ☉ ↺   <Job `flaky`> [not done] (attempt 2 of 4)
+ * 000.103 SKIPPED 3 ⚠   ⊘   <Job `deploy`> [not done] (trigger allSuccess) requires={2}
  * 000.310 SCHEDULER: run ended: FINE
  * 000.311 SCHEDULER: shutdown ok
  * ```
@@ -25,6 +27,9 @@ const JOB_VERBS = {
   "job:done": "DONE",
   "job:failed": "RAISED EXC.",
   "job:cancelled": "CANCELLED",
+  "job:retried": "RETRYING",
+  "job:skipped": "SKIPPED",
+  "job:ready": "READY",
 } as const;
 
 const SCHEDULER_TYPES = ["scheduler:started", "scheduler:ended", "scheduler:shutdown"] as const;
@@ -45,6 +50,26 @@ function verboseOwner(scheduler: PureScheduler): PureScheduler | undefined {
 function nameOf(scheduler: PureScheduler): string {
   const label = (scheduler as { label?: string }).label;
   return label === undefined ? "" : `(${label})`;
+}
+
+/**
+ * What a line adds for some events: the attempt that comes next after a
+ * failed one (`attempt 2 of 4`), how many attempts a job that retried took
+ * (as listings say it), the trigger rule that was not met.
+ */
+function noteOf(event: JobEvent): string {
+  const job = event.job;
+  if (event.type === "job:retried") {
+    const retries = job.retry?.retries;
+    const next = job.attempts() + 1;
+    return retries === undefined ? `(attempt ${next})` : `(attempt ${next} of ${retries + 1})`;
+  }
+  if ((event.type === "job:done" || event.type === "job:failed") && job.attempts() > 1) {
+    return `(${job.attempts()} attempts)`;
+  }
+  if (event.type === "job:skipped") return `(trigger ${job.trigger})`;
+  if (event.type === "job:ready") return "(dependents may start)";
+  return "";
 }
 
 function endText(scheduler: PureScheduler): string {
@@ -83,6 +108,7 @@ export function attachVerbose(scheduler: PureScheduler): () => void {
         job.reprShort(),
         job.reprMain(),
         job.reprResult(),
+        noteOf(event),
         job.reprRequires(),
       )}\n`,
     );
