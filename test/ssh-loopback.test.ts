@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { homedir, tmpdir } from "node:os";
+import { homedir, tmpdir, userInfo } from "node:os";
 import { join, relative } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
@@ -86,6 +86,12 @@ describe("SshJob on loopback servers", { skip, timeout: 60_000 }, () => {
       formatter: captureFormatter(),
     });
     assert.equal(await job.standaloneRun(), "a b|it's|$HOME||");
+  });
+
+  it("runs command lines with the login shell, as ssh does", async () => {
+    const node = nodeOf(server);
+    const job = new SshJob(node, "echo $0", { formatter: captureFormatter() });
+    assert.equal(await job.standaloneRun(), userInfo().shell);
   });
 
   it("fails on a non-zero exit, naming host, command, exit code and stderr", async () => {

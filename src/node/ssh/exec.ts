@@ -15,26 +15,30 @@ export type SshStream = "stdout" | "stderr";
  * The POSIX shell script every remote command runs under (`$1` is the
  * command line). OpenSSH does not forward signals reliably and keeps a
  * command running when its channel closes, so the wrapper:
- * - starts the command in a session and process group of its own (`setsid`,
- *   where it exists), its standard input on /dev/null;
- * - keeps the channel's standard input for a watcher, which sees the end of
- *   it when the client sends EOF, closes the channel or loses the
- *   connection, and then sends SIGTERM to the command's whole group, and
- *   SIGKILL two seconds later;
- * - forwards SIGHUP, SIGINT and SIGTERM it receives to the group, and exits
- *   with the command's own exit status, ending the watcher.
+ * - runs the command with the login shell (`$SHELL -c`, as ssh would), its
+ *   standard input on /dev/null, in a process group that can be killed as
+ *   a whole: the wrapper's own, which sshd made a new session (checked in
+ *   /proc), or else a new one made with `setsid`;
+ * - keeps the channel's standard input for a watcher subshell, which sees
+ *   the end of it when the client sends EOF, closes the channel or loses
+ *   the connection, and then sends SIGTERM to the group, and SIGKILL if the
+ *   command is still there two seconds later;
+ * - does the same on SIGHUP, SIGINT or SIGTERM, and otherwise exits with
+ *   the command's own exit status, ending the watcher.
  *
- * The watcher is a subshell reading with the `read` builtin, so the wrapper
- * costs two programs besides the command's shell (`sh` and `setsid`): this
- * matters when commands are short.
+ * Where sshd starts sessions as it does, that costs one extra program per
+ * command (this `sh`), which matters when commands are short.
  */
 const WRAPPER = [
   "exec 3<&0 </dev/null",
-  "command -v setsid >/dev/null 2>&1 && s=setsid || s=",
-  '$s sh -c "$1" 3<&- & p=$!',
-  "{ while read -r _; do :; done; kill -s TERM -- -$p 2>/dev/null || kill -s TERM $p; trap 'kill $z; exit' TERM; sleep 2 & z=$!; wait $z; kill -s KILL -- -$p; } <&3 >/dev/null 2>&1 & w=$!",
+  'stop() { [ -n "$d" ] && return; d=1; kill -s TERM -- -$g 2>/dev/null || kill -s TERM $p 2>/dev/null; }',
+  'l=$SHELL; [ -n "$l" ] || l=sh',
+  "g=; { read -r _ _ _ _ g _ </proc/$$/stat; } 2>/dev/null",
+  'if [ "$g" = "$$" ]; then "$l" -c "$1" 3<&- & p=$!',
+  'else command -v setsid >/dev/null 2>&1 && s=setsid || s=; $s "$l" -c "$1" 3<&- & p=$!; g=$p; fi',
+  "trap stop HUP INT TERM",
+  "{ trap - HUP INT TERM; while read -r _; do :; done; trap '' TERM; stop; i=0; while kill -0 $p 2>/dev/null && [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done; kill -s KILL -- -$g; } <&3 >/dev/null 2>&1 & w=$!",
   "exec 3<&-",
-  "trap 'kill -s TERM -- -$p 2>/dev/null || kill -s TERM $p' HUP INT TERM",
   "while :; do wait $p; r=$?; kill -0 $p 2>/dev/null || break; done",
   "kill -s TERM $w 2>/dev/null",
   "exit $r",
