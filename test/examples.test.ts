@@ -130,6 +130,36 @@ describe("tutorial examples", () => {
     assert.match(out.find("--end--"), /--end--/);
   });
 
+  it("(I) retries a flaky job, runs the alert of a failure, skips the report", async () => {
+    const out = await example("i-retries-and-triggers");
+    assert.ok(out.index("attempt 1") < out.index("attempt 2"));
+    assert.ok(out.index("attempt 2") < out.index("attempt 3"));
+    assert.ok(out.at("attempt 2") - out.at("attempt 1") >= 0.049, "waits before a retry");
+    assert.match(out.find("download:"), /1\.2 MB after 3 attempts$/);
+    assert.match(out.find("report skipped"), /true$/);
+    assert.equal(out.index("report: all good"), -1);
+    assert.ok(out.index("alert:") > 0);
+    assert.match(out.find("<Job `download`>"), /\(3 attempts\)/);
+    assert.match(out.find("<Job `report`>"), /⊘/);
+  });
+
+  it("(J) starts clients once the service is ready, and stops it at the end", async () => {
+    const out = await example("j-service");
+    assert.ok(out.index("server listening") < out.index("GET /home"));
+    assert.ok(out.index("GET /about") < out.index("summary:"));
+    assert.match(out.find("slow request timed out"), /true$/);
+    assert.match(out.find("server cancelled"), /true$/);
+    assert.ok(out.index("server stopped") > 0);
+    assert.match(out.find("run() ->"), /true$/);
+  });
+
+  it("(K) keeps weights within the window and the pool within its limit", async () => {
+    const out = await example("k-weights-and-pools");
+    assert.match(out.find("at most"), /at most 2 jobs used the db pool at once$/);
+    assert.ok(out.index("<- lint") < out.index("-> backup"), "backup waits for a slot");
+    assert.match(out.find("run() ->"), /true$/);
+  });
+
   it("the demo runs a pipeline with a window, a failure and nesting, and exits 0", async () => {
     const out = await example("demo");
     assert.match(out.find("run() resolved"), /resolved true/);
