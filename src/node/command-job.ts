@@ -47,6 +47,15 @@ export interface CommandJobOptions extends JobOptions {
   output?: CommandOutput | null;
   /** How many of the last stderr lines a {@link CommandError} keeps; default 10. */
   tailLines?: number;
+  /**
+   * Makes the job a service that says when it is ready: once a line the
+   * program prints (on stdout or stderr) contains this text, or matches this
+   * regular expression, the job calls its context's `ready()` (once per
+   * run), so that the jobs requiring it start while the program goes on
+   * running. Typically with `forever: true`, for a server started for the
+   * jobs that use it and terminated once they are done.
+   */
+  readyWhen?: string | RegExp | null;
 }
 
 const COMMAND_JOB_OPTION_NAMES: ReadonlySet<string> = new Set([
@@ -59,6 +68,7 @@ const COMMAND_JOB_OPTION_NAMES: ReadonlySet<string> = new Set([
   "killGrace",
   "output",
   "tailLines",
+  "readyWhen",
 ]);
 
 const COMMAND_JOB_BRAND: unique symbol = Symbol.for("asyncjobs.CommandJob");
@@ -209,6 +219,9 @@ function defaultOutput(line: string, stream: OutputStream, job: CommandJob): voi
  *   output) when the program exits with code 0, and fails with a
  *   {@link CommandError} carrying the exit code and the last lines of
  *   standard error otherwise.
+ * - With `readyWhen`, the job says it is ready (its dependents start while
+ *   the program goes on running) once the program prints a matching line:
+ *   a server run as a `forever` job for the jobs that use it.
  * - When the job is cancelled (its signal aborts) or its `timeout` expires,
  *   the program's whole process group gets SIGTERM, then SIGKILL after
  *   `killGrace` ms; `shutdown()` waits for it to be gone, and
@@ -240,6 +253,8 @@ export class CommandJob extends AbstractJob<string | number> {
   readonly killGrace: number;
   /** How many stderr lines a failure keeps. */
   readonly tailLines: number;
+  /** The text or pattern of the output line that makes the job ready, if any. */
+  readonly readyWhen: string | RegExp | undefined;
   /** Where output lines go; settable, e.g. by a live view. Undefined: the default. */
   output: CommandOutput | undefined;
   /** The argument list, when no shell is used (the command line split). */
@@ -252,8 +267,18 @@ export class CommandJob extends AbstractJob<string | number> {
    */
   constructor(command: string | readonly string[], options: CommandJobOptions = {}) {
     rejectUnknownOptions("CommandJob()", options, COMMAND_JOB_OPTION_NAMES);
-    const { shell, cwd, env, timeout, capture, killGrace, output, tailLines, ...jobOptions } =
-      options;
+    const {
+      shell,
+      cwd,
+      env,
+      timeout,
+      capture,
+      killGrace,
+      output,
+      tailLines,
+      readyWhen,
+      ...jobOptions
+    } = options;
     super(jobOptions);
     Object.defineProperty(this, COMMAND_JOB_BRAND, { value: true });
     this.shell = checkShell(shell);
@@ -277,6 +302,7 @@ export class CommandJob extends AbstractJob<string | number> {
       );
     }
     this.output = output ?? undefined;
+    this.readyWhen = checkReadyWhen(readyWhen);
   }
 
   /** Whether `value` is a CommandJob, even one from another copy of this module. */
@@ -335,11 +361,13 @@ export class CommandJob extends AbstractJob<string | number> {
   override run(context: JobContext): Promise<string | number> {
     const signal = context.signal;
     if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => this.#start(signal, resolve, reject));
+    const watch = readinessWatch(this.readyWhen, context);
+    return new Promise((resolve, reject) => this.#start(signal, watch, resolve, reject));
   }
 
   #start(
     signal: AbortSignal,
+    watch: ((line: string) => void) | undefined,
     resolve: (value: string | number) => void,
     reject: (error: unknown) => void,
   ): void {
@@ -371,6 +399,8 @@ export class CommandJob extends AbstractJob<string | number> {
       } catch {
         // A failing output sink must not break the program's run.
       }
+      // After the line is out, so that it shows before what the dependents print.
+      watch?.(line);
     };
     const stdoutLines = new LineSplitter((line) => emit(line, "stdout"));
     const stderrLines = new LineSplitter((line) => {
@@ -508,6 +538,38 @@ export class CommandJob extends AbstractJob<string | number> {
       });
     });
   }
+}
+
+/**
+ * What looks at each output line for the readiness text, until it is seen
+ * once; undefined when the job has none.
+ */
+function readinessWatch(
+  readyWhen: string | RegExp | undefined,
+  context: JobContext,
+): ((line: string) => void) | undefined {
+  if (readyWhen === undefined) return undefined;
+  let seen = false;
+  return (line) => {
+    if (seen) return;
+    if (typeof readyWhen === "string" ? line.includes(readyWhen) : readyWhen.test(line)) {
+      seen = true;
+      context.ready();
+    }
+  };
+}
+
+/** A readiness text must say something; a pattern loses the flags that make `test()` stateful. */
+function checkReadyWhen(value: unknown): string | RegExp | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "string" && value !== "") return value;
+  if (value instanceof RegExp) {
+    const flags = value.flags.replace(/[gy]/g, "");
+    return flags === value.flags ? value : new RegExp(value.source, flags);
+  }
+  throw new TypeError(
+    `CommandJob(): option "readyWhen" must be a non-empty string or a RegExp, got ${describeValue(value)}`,
+  );
 }
 
 function startFailure(error: NodeJS.ErrnoException): string {
