@@ -26,8 +26,12 @@ const bin = (name) => join(root, "node_modules", ".bin", name);
 const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8"));
 
 let failures = 0;
+let lastReport = performance.now();
 function report(ok, what, details = "") {
-  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
+  const now = performance.now();
+  const seconds = ((now - lastReport) / 1000).toFixed(1);
+  lastReport = now;
+  console.log(`${ok ? "ok  " : "FAIL"} ${what} (${seconds} s)`);
   if (details && (!ok || process.env.VERBOSE)) console.log(details.replace(/^/gm, "     "));
   if (!ok) failures++;
 }
