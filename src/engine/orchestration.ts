@@ -15,7 +15,7 @@
  * when it settles late.
  */
 import { type AbstractJob, isScheduler, nameOf } from "../jobs/abstract-job.js";
-import { RunContext } from "../jobs/context.js";
+import { FIRST_FREE_FLAG, RunContext } from "../jobs/context.js";
 import { forEachRequirement, requirementCount } from "../jobs/requirements.js";
 import { retryDelay, shouldRetry } from "../jobs/retry.js";
 import { DONE, IDLE, RUNNING, SCHEDULED, SKIPPED } from "../jobs/state.js";
@@ -188,32 +188,50 @@ function nestedSchedulers(scheduler: PureScheduler): PureScheduler[] {
 
 const NO_LIMIT = Number.POSITIVE_INFINITY;
 
+const RELEASED = FIRST_FREE_FLAG;
+const SETTLED = FIRST_FREE_FLAG << 1;
+
 /**
  * The context of one job in one orchestration: what the job is handed, and
  * what its outcome handlers are bound to.
  */
 class JobRun extends RunContext {
   readonly orchestration: Orchestration;
-  readonly index: number;
   /** The job's own timeout, or the wait before its next attempt. */
   _timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  /** Its dependents were released early by ready(), so not again when it ends. */
-  _released = false;
-  /** Its outcome is in; a later one (after its own timeout) is ignored. */
-  _settled = false;
 
-  constructor(orchestration: Orchestration, index: number) {
-    super();
+  constructor(orchestration: Orchestration, job: AbstractJob) {
+    super(job);
     this.orchestration = orchestration;
-    this.index = index;
+  }
+
+  /**
+   * The job's position in the run's arrays. Kept on the job rather than
+   * here (a context exists per started job): nothing lays its scheduler's
+   * graph out again while the scheduler runs.
+   */
+  get index(): number {
+    return this._job!._index;
+  }
+
+  /** Its dependents were released early by ready(), so not again when it ends. */
+  get _released(): boolean {
+    return (this._flags & RELEASED) !== 0;
+  }
+  set _released(value: boolean) {
+    this._flags = value ? this._flags | RELEASED : this._flags & ~RELEASED;
+  }
+
+  /** Its outcome is in; a later one (after its own timeout) is ignored. */
+  get _settled(): boolean {
+    return (this._flags & SETTLED) !== 0;
+  }
+  set _settled(value: boolean) {
+    this._flags = value ? this._flags | SETTLED : this._flags & ~SETTLED;
   }
 
   override _ready(): void {
     this.orchestration.ready(this);
-  }
-
-  override _self(): AbstractJob {
-    return this.orchestration.jobAt(this.index);
   }
 }
 
@@ -306,7 +324,11 @@ class Orchestration {
   #checkExtras(): Map<AbstractJob, PoolState> | undefined {
     let pools: Map<AbstractJob, PoolState> | undefined;
     const where = `scheduler ${describeScheduler(this.#scheduler)}`;
-    for (const job of this.#jobs) {
+    // By index: this runs once per run, before the optimiser steps in, and a
+    // for-of would then allocate a result per job.
+    const jobs = this.#jobs;
+    for (let k = 0; k < jobs.length; k++) {
+      const job = jobs[k]!;
       const extras = job._extras;
       if (extras === undefined) continue;
       if (extras.weight > this.#window) {
@@ -342,11 +364,6 @@ class Orchestration {
       if (found !== undefined) return found;
     }
     return undefined;
-  }
-
-  /** The job at `index`, for a context's results(). */
-  jobAt(index: number): AbstractJob {
-    return this.#jobs[index]!;
   }
 
   start(): Promise<boolean> {
@@ -486,7 +503,7 @@ class Orchestration {
   /** Starts attempt `attempt` of the job at `index`, with a fresh context (and signal). */
   #launch(index: number, attempt: number, released: boolean): void {
     const job = this.#jobs[index]!;
-    const run = new JobRun(this, index);
+    const run = new JobRun(this, job);
     if (attempt !== 1) {
       run._attempt = attempt;
       run._released = released;

@@ -4,6 +4,7 @@
  * its requirements' results, and a way to say it is ready.
  */
 import type { AbstractJob } from "./abstract-job.js";
+import { hasRequirement } from "./requirements.js";
 
 /** What every job's `run` is handed. */
 export interface JobContext {
@@ -31,6 +32,11 @@ export interface JobContext {
   ready(): void;
 }
 
+const CANCELLED = 1;
+const ABORTED = 2;
+/** The lowest bit of `_flags` a subclass of {@link RunContext} may use. */
+export const FIRST_FREE_FLAG = 4;
+
 /**
  * One attempt of one job. Cancelling it before its signal was ever read
  * records the reason, so that a later read gets an already aborted signal.
@@ -39,17 +45,36 @@ export interface JobContext {
  */
 export class RunContext implements JobContext {
   _controller: AbortController | undefined = undefined;
-  _cancelled = false;
-  /** The signal is (to be) aborted: by a cancellation, or by the job's own timeout. */
-  _aborted = false;
   _reason: unknown = undefined;
   /** Which attempt of the job this context is for (1-based). */
   _attempt = 1;
-  /** The job, for `results()`; engine contexts find it through their run. */
+  /**
+   * The context's yes/no states, one bit each: a context exists per started
+   * job, and a boolean field costs a word. Subclasses take bits from
+   * {@link FIRST_FREE_FLAG} up.
+   */
+  _flags = 0;
+  /** The job, for `results()`. */
   _job: AbstractJob | undefined;
 
   constructor(job?: AbstractJob) {
     this._job = job;
+  }
+
+  /** The scheduler cancelled the job. */
+  get _cancelled(): boolean {
+    return (this._flags & CANCELLED) !== 0;
+  }
+  set _cancelled(value: boolean) {
+    this._flags = value ? this._flags | CANCELLED : this._flags & ~CANCELLED;
+  }
+
+  /** The signal is (to be) aborted: by a cancellation, or by the job's own timeout. */
+  get _aborted(): boolean {
+    return (this._flags & ABORTED) !== 0;
+  }
+  set _aborted(value: boolean) {
+    this._flags = value ? this._flags | ABORTED : this._flags & ~ABORTED;
   }
 
   get signal(): AbortSignal {
@@ -78,7 +103,9 @@ export class RunContext implements JobContext {
 
   _results<U>(requirement: AbstractJob<U>): U {
     const job = this._self();
-    if (job === undefined || !job.required.has(requirement)) {
+    // hasRequirement, not job.required: that would turn the job's compact
+    // storage of its requirements into a Set.
+    if (job === undefined || !hasRequirement(job, requirement)) {
       const me = job ? `job "${job.label ?? job.textLabel() ?? "NOLABEL"}"` : "this job";
       const them = `"${requirement?.label ?? requirement?.textLabel?.() ?? String(requirement)}"`;
       throw new Error(`${me}: results(${them}): that job is not one of its requirements`);
