@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { homedir, tmpdir, userInfo } from "node:os";
-import { join, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import {
@@ -91,7 +91,11 @@ describe("SshJob on loopback servers", { skip, timeout: 60_000 }, () => {
   it("runs command lines with the login shell, as ssh does", async () => {
     const node = nodeOf(server);
     const job = new SshJob(node, "echo $0", { formatter: captureFormatter() });
-    assert.equal(await job.standaloneRun(), userInfo().shell);
+    assert.equal(await job.standaloneRun(), basename(userInfo().shell ?? "sh"));
+    // For an account whose login shell is not a POSIX one, a node can name one.
+    const viaSh = nodeOf(server, { shell: "/bin/sh" });
+    const other = new SshJob(viaSh, "echo $0", { formatter: captureFormatter() });
+    assert.equal(await other.standaloneRun(), "/bin/sh");
   });
 
   it("fails on a non-zero exit, naming host, command, exit code and stderr", async () => {

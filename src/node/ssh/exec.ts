@@ -12,13 +12,15 @@ import { LineDecoder, shellQuote } from "./text.js";
 export type SshStream = "stdout" | "stderr";
 
 /**
- * The POSIX shell script every remote command runs under (`$1` is the
+ * The shell script every remote command runs under (`$_ajc` holds the
  * command line). OpenSSH does not forward signals reliably and keeps a
  * command running when its channel closes, so the wrapper:
- * - runs the command with the login shell (`$SHELL -c`, as ssh would), its
- *   standard input on /dev/null, in a process group that can be killed as
- *   a whole: the wrapper's own, which sshd made a new session (checked in
- *   /proc), or else a new one made with `setsid`;
+ * - runs the command in a subshell of the login shell itself (`eval`, so
+ *   that it means what it means over plain ssh, at the cost of a fork and
+ *   no extra program), standard input on /dev/null, in a process group
+ *   that can be killed as a whole: the login shell's own, which sshd made a
+ *   new session (checked in /proc), or else a new one made with `setsid`
+ *   (the command then runs with `sh -c`);
  * - keeps the channel's standard input for a watcher subshell, which sees
  *   the end of it when the client sends EOF, closes the channel or loses
  *   the connection, and then sends SIGTERM to the group, and SIGKILL if the
@@ -26,27 +28,30 @@ export type SshStream = "stdout" | "stderr";
  * - does the same on SIGHUP, SIGINT or SIGTERM, and otherwise exits with
  *   the command's own exit status, ending the watcher.
  *
- * Where sshd starts sessions as it does, that costs one extra program per
- * command (this `sh`), which matters when commands are short.
+ * It is POSIX shell: for an account whose login shell is not one (csh,
+ * fish), the node's `shell` option names one to run it with.
  */
 const WRAPPER = [
   "exec 3<&0 </dev/null",
-  'stop() { [ -n "$d" ] && return; d=1; kill -s TERM -- -$g 2>/dev/null || kill -s TERM $p 2>/dev/null; }',
-  'l=$SHELL; [ -n "$l" ] || l=sh',
-  "g=; { read -r _ _ _ _ g _ </proc/$$/stat; } 2>/dev/null",
-  'if [ "$g" = "$$" ]; then "$l" -c "$1" 3<&- & p=$!',
-  'else command -v setsid >/dev/null 2>&1 && s=setsid || s=; $s "$l" -c "$1" 3<&- & p=$!; g=$p; fi',
-  "trap stop HUP INT TERM",
-  "{ trap - HUP INT TERM; while read -r _; do :; done; trap '' TERM; stop; i=0; while kill -0 $p 2>/dev/null && [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done; kill -s KILL -- -$g; } <&3 >/dev/null 2>&1 & w=$!",
+  '_ajstop() { [ -n "$_ajd" ] && return; _ajd=1; kill -s TERM -- -$_ajg 2>/dev/null || kill -s TERM $_ajp 2>/dev/null; }',
+  "_ajg=; { read -r _ajx _ajx _ajx _ajx _ajg _ajx </proc/$$/stat; } 2>/dev/null",
+  'if [ "$_ajg" = "$$" ]; then ( exec 3<&-; eval "$_ajc" ) & _ajp=$!',
+  'else command -v setsid >/dev/null 2>&1 && _ajs=setsid || _ajs=; $_ajs sh -c "$_ajc" 3<&- & _ajp=$!; _ajg=$_ajp; fi',
+  "trap _ajstop HUP INT TERM",
+  "{ trap - HUP INT TERM; while read -r _ajx; do :; done; trap '' TERM; _ajstop; _aji=0; while kill -0 $_ajp 2>/dev/null && [ $_aji -lt 20 ]; do sleep 0.1; _aji=$((_aji+1)); done; kill -s KILL -- -$_ajg; } <&3 >/dev/null 2>&1 & _ajw=$!",
   "exec 3<&-",
-  "while :; do wait $p; r=$?; kill -0 $p 2>/dev/null || break; done",
-  "kill -s TERM $w 2>/dev/null",
-  "exit $r",
+  "while :; do wait $_ajp; _ajr=$?; kill -0 $_ajp 2>/dev/null || break; done",
+  "kill -s TERM $_ajw 2>/dev/null",
+  "exit $_ajr",
 ].join("; ");
 
-/** The exec request for `commandLine`: the wrapper, run by `sh` whatever the login shell. */
-export function wrapCommand(commandLine: string): string {
-  return `sh -c ${shellQuote(WRAPPER)} asyncjobs ${shellQuote(commandLine)}`;
+/**
+ * The exec request for `commandLine`: the wrapper, read by the login shell,
+ * or by `shell` (`shell -c '…'`) when one is given.
+ */
+export function wrapCommand(commandLine: string, shell?: string): string {
+  const script = `_ajc=${shellQuote(commandLine)}; ${WRAPPER}`;
+  return shell === undefined ? script : `${shellQuote(shell)} -c ${shellQuote(script)}`;
 }
 
 /** What {@link execRemote} needs besides the command. */
@@ -77,7 +82,7 @@ export async function execRemote(
   options: ExecOptions,
 ): Promise<SshExitStatus> {
   const { signal, onLine, killGrace, display, track } = options;
-  const { channel, exitStatus } = await node._exec(wrapCommand(commandLine), signal);
+  const { channel, exitStatus } = await node._exec(wrapCommand(commandLine, node.shell), signal);
   let markClosed!: () => void;
   const closed = new Promise<void>((resolve) => {
     markClosed = resolve;

@@ -68,6 +68,12 @@ export interface SshNodeOptions {
   hostVerifier?: (key: Buffer, node: SshNode) => boolean;
   /** The name output lines are prefixed with; default `host`, or `host:port` on another port than 22. */
   label?: string;
+  /**
+   * A POSIX shell to run commands with (`"sh"`, `"/bin/bash"`), for an
+   * account whose login shell is not one (csh, tcsh, fish). By default
+   * commands run in the login shell, as with ssh.
+   */
+  shell?: string;
 }
 
 const NODE_OPTION_NAMES: ReadonlySet<string> = new Set([
@@ -85,6 +91,7 @@ const NODE_OPTION_NAMES: ReadonlySet<string> = new Set([
   "maxSessions",
   "hostVerifier",
   "label",
+  "shell",
 ]);
 
 const DEFAULT_KEEPALIVE = 15_000;
@@ -191,6 +198,8 @@ export class SshNode {
   readonly maxSessions: number;
   /** The name output lines are prefixed with. */
   readonly label: string;
+  /** The POSIX shell commands run with, when not the login shell. */
+  readonly shell: string | undefined;
 
   readonly #privateKeys: readonly (string | Buffer)[];
   readonly #keyFiles: readonly string[];
@@ -252,6 +261,7 @@ export class SshNode {
     }
     this.#agent = options.agent;
     this.#hostVerifier = checkFunction(where, "hostVerifier", options.hostVerifier);
+    this.shell = checkString(where, "shell", options.shell);
     this.label =
       checkString(where, "label", options.label) ??
       (this.port === 22 ? this.host : `${this.host}:${this.port}`);
