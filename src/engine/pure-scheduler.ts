@@ -243,6 +243,7 @@ export class PureScheduler implements Iterable<AbstractJob> {
   get tracing(): boolean {
     return this._tracing;
   }
+  /** Sets it: a boolean; throws otherwise. */
   set tracing(value: boolean) {
     this._tracing = checkBoolean(whereOf(this), "tracing", value, false);
   }

@@ -26,11 +26,17 @@ export interface RetryOptions {
 
 /** A validated retry policy. */
 export interface RetryPolicy {
+  /** How many attempts after the first one, at most. */
   readonly retries: number;
+  /** Milliseconds to wait before the first retry. */
   readonly delay: number;
+  /** Each further wait is the previous one times this. */
   readonly factor: number;
+  /** The longest wait, in milliseconds (`Infinity`: no cap). */
   readonly maxDelay: number;
+  /** The fraction (0 to 1) by which each wait is randomly shortened, at most. */
   readonly jitter: number;
+  /** Whether to retry after an error on a given attempt (1-based); undefined: always. */
   readonly retryOn: ((error: unknown, attempt: number) => boolean) | undefined;
 }
 

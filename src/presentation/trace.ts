@@ -35,14 +35,23 @@ export interface TraceSpan {
 
 /** A Chrome trace event (the "Trace Event Format"). */
 export interface ChromeTraceEvent {
+  /** What the event is about: a job's label, or a metadata name such as `thread_name`. */
   name: string;
+  /** The event's categories, comma-separated. */
   cat?: string;
+  /** The phase: `X` a complete event (with `dur`), `M` metadata, `i` an instant. */
   ph: "X" | "M" | "i";
+  /** When it happened, in microseconds. */
   ts: number;
+  /** How long it lasted, in microseconds (complete events). */
   dur?: number;
+  /** The process row. */
   pid: number;
+  /** The thread row, within the process. */
   tid: number;
+  /** The scope of an instant event: thread, process or global. */
   s?: "t" | "p" | "g";
+  /** Anything else shown with the event. */
   args?: Record<string, unknown>;
 }
 
@@ -118,7 +127,12 @@ export class RunTrace {
    * (microseconds), spread over as few rows as never overlap, so that
    * Perfetto and chrome://tracing draw each job as one bar.
    */
-  toChromeTrace(): { traceEvents: ChromeTraceEvent[]; displayTimeUnit: "ms" } {
+  toChromeTrace(): {
+    /** The metadata, span and instant events. */
+    traceEvents: ChromeTraceEvent[];
+    /** How viewers show times. */
+    displayTimeUnit: "ms";
+  } {
     const events: ChromeTraceEvent[] = [
       { name: "process_name", ph: "M", ts: 0, pid: 1, tid: 0, args: { name: "asyncjobs" } },
     ];
