@@ -133,7 +133,11 @@ export function parseSshTarget(text: string): SshTarget {
   return target;
 }
 
-/** An exec channel, and the exit status it reported (recorded from the moment it opened). */
+/**
+ * An exec channel, and the exit status it reported (recorded from the moment it opened).
+ *
+ * @internal
+ */
 export interface SshExecChannel {
   readonly channel: ClientChannel;
   /** How the command ended, once the server said so. */
