@@ -6,7 +6,7 @@
  */
 import type { OutputStream } from "../node/command-job.js";
 import { formatDuration } from "./duration.js";
-import { asciiText, outcomeText, rowTime } from "./row-text.js";
+import { asciiText, attemptText, outcomeText, rowTime } from "./row-text.js";
 import type { Row, RowState, RunModel } from "./run-model.js";
 
 /** The terminal the view draws on: process.stdout in the command line. */
@@ -60,7 +60,8 @@ const PRIORITY: Record<RowState, number> = {
   cancelled: 2,
   scheduled: 3,
   idle: 4,
-  done: 5,
+  skipped: 5,
+  done: 6,
 };
 
 const HIDE_CURSOR = "\u001b[?25l";
@@ -282,22 +283,35 @@ export class LiveView {
 
   #detail(row: Row, spin: string): Segment[] {
     switch (row.state) {
-      case "running":
-        return [
-          { text: `${spin} `, style: "cyan" },
-          { text: row.lastLine ?? (row.group ? "" : "running"), style: "dim" },
-        ];
+      case "running": {
+        const segments: Segment[] = [{ text: `${spin} `, style: "cyan" }];
+        // A service that said it is ready, a job on its second attempt or more.
+        if (row.ready) segments.push({ text: "ready · ", style: "green" });
+        const attempt = attemptText(row);
+        if (attempt !== undefined) segments.push({ text: `${attempt} · `, style: "yellow" });
+        const quiet = row.group || segments.length > 1 ? "" : "running";
+        segments.push({ text: row.lastLine ?? quiet, style: "dim" });
+        return segments;
+      }
       case "failed":
-        return [{ text: outcomeText(row) ?? "failed", style: "red" }];
+        return [...retriedSegments(row), { text: outcomeText(row) ?? "failed", style: "red" }];
       case "cancelled":
-        return [{ text: "cancelled", style: "yellow" }];
+        return [{ text: row.ready ? "cancelled (was ready)" : "cancelled", style: "yellow" }];
+      case "skipped":
+        return [{ text: `skipped (trigger ${row.job.trigger})`, style: "dim" }];
       case "done": {
+        const retried = retriedSegments(row);
         const outcome = outcomeText(row);
-        if (outcome !== undefined) return [{ text: outcome, style: "green" }];
-        return [{ text: row.lastLine ?? "", style: "dim" }];
+        if (outcome !== undefined) return [...retried, { text: outcome, style: "green" }];
+        return [...retried, { text: row.lastLine ?? "", style: "dim" }];
       }
       case "scheduled":
-        return [{ text: "waiting for a free slot", style: "dim" }];
+        return [
+          {
+            text: `waiting for a free slot${row.job.pool === undefined ? "" : ` (pool ${row.job.pool})`}`,
+            style: "dim",
+          },
+        ];
       default:
         return row.requires.length > 0
           ? [{ text: `waits for ${row.requires.join(", ")}`, style: "dim" }]
@@ -320,6 +334,9 @@ export class LiveView {
     if (counts.cancelled > 0) {
       parts.push({ text: " · " }, { text: `${counts.cancelled} cancelled`, style: "yellow" });
     }
+    if (counts.skipped > 0) {
+      parts.push({ text: " · " }, { text: `${counts.skipped} skipped`, style: "dim" });
+    }
     parts.push({ text: ` · ${formatDuration(model.elapsed(now))}` });
     const eta = final ? undefined : model.eta(now);
     if (eta !== undefined) parts.push({ text: ` · ETA ~${formatDuration(eta)}`, style: "dim" });
@@ -330,12 +347,18 @@ export class LiveView {
   }
 }
 
+/** `(3 attempts) ` before the outcome of a job that retried. */
+function retriedSegments(row: Row): Segment[] {
+  const attempts = attemptText(row);
+  return attempts === undefined ? [] : [{ text: `(${attempts}) `, style: "yellow" }];
+}
+
 function badgeStyle(state: RowState): Style {
   if (state === "failed") return "red";
   if (state === "cancelled") return "yellow";
   if (state === "done") return "green";
   if (state === "running") return "cyan";
-  return "dim";
+  return "dim"; // Idle, waiting, or skipped (its badge shows the skip).
 }
 
 /** The rows to draw when at most `budget` fit: the most telling ones, in their order. */

@@ -3,7 +3,7 @@
  * pipes, files): one plain line per event, nothing redrawn.
  */
 import type { OutputStream } from "../node/command-job.js";
-import { asciiText, outcomeText, rowTime } from "./row-text.js";
+import { asciiText, attemptText, outcomeText, rowTime } from "./row-text.js";
 import type { Row, RunModel } from "./run-model.js";
 
 /** Writes text somewhere; process.stdout in the command line. */
@@ -16,6 +16,9 @@ const VERBS: Record<string, string> = {
   "job:done": "done",
   "job:failed": "FAILED",
   "job:cancelled": "cancelled",
+  "job:retried": "retrying",
+  "job:skipped": "skipped",
+  "job:ready": "ready",
 };
 
 /** `012.345`: seconds since the run started. */
@@ -67,9 +70,15 @@ export class PlainView {
     if (verb === undefined || row === undefined) return;
     const now = performance.now();
     let text = `${verb.padEnd(9)} ${row.path}`;
-    if (type !== "job:started") {
-      const time = rowTime(row, now);
-      if (time) text += ` (${time})`;
+    if (type === "job:skipped") {
+      text += ` (trigger ${row.job.trigger})`;
+    } else if (type === "job:started") {
+      // A retry's own start: the line before said which attempt it is.
+      if (row.attempt > 1) return;
+    } else {
+      // The time so far, with how many attempts a job that retried took or is on.
+      const notes = [rowTime(row, now), attemptText(row)].filter(Boolean);
+      if (notes.length > 0) text += ` (${notes.join(", ")})`;
       const outcome = outcomeText(row);
       if (outcome !== undefined && type !== "job:cancelled") text += ` ${outcome}`;
     }

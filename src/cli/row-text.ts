@@ -47,6 +47,20 @@ export function outcomeText(row: Row): string | undefined {
   }
 }
 
+/**
+ * What a row says about retries, once the job has retried: the attempt
+ * under way (`attempt 2 of 4`) while it runs, how many it took
+ * (`3 attempts`) once it finished.
+ */
+export function attemptText(row: Row): string | undefined {
+  if (row.attempt <= 1) return undefined;
+  if (row.state !== "running") return `${row.attempt} attempts`;
+  const retries = row.job.retry?.retries;
+  return retries === undefined
+    ? `attempt ${row.attempt}`
+    : `attempt ${row.attempt} of ${retries + 1}`;
+}
+
 /** How long a row ran (or has been running), or undefined before it starts. */
 export function rowDuration(row: Row, now: number): number | undefined {
   if (row.started === undefined) return undefined;

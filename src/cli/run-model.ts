@@ -9,7 +9,14 @@ import { type AbstractJob, isScheduler } from "../jobs/abstract-job.js";
 import { CommandJob, type CommandOutput, type OutputStream } from "../node/command-job.js";
 
 /** Where a job is in the run, as the events told. */
-export type RowState = "idle" | "scheduled" | "running" | "done" | "failed" | "cancelled";
+export type RowState =
+  | "idle"
+  | "scheduled"
+  | "running"
+  | "done"
+  | "failed"
+  | "cancelled"
+  | "skipped";
 
 /** One job of the run, as the views show it. */
 export interface Row {
@@ -28,6 +35,10 @@ export interface Row {
   ended: number | undefined;
   /** The last line the job printed, if it is a command. */
   lastLine: string | undefined;
+  /** The attempt under way (or the last one): above 1 once the job retried. */
+  attempt: number;
+  /** Whether the job said its dependents may start while it runs (a service). */
+  ready: boolean;
 }
 
 /** Counts of the jobs that are not groups. */
@@ -37,6 +48,8 @@ export interface Counts {
   running: number;
   idle: number;
   cancelled: number;
+  /** Jobs whose trigger rule was not met: they never ran. */
+  skipped: number;
   total: number;
 }
 
@@ -84,6 +97,9 @@ const JOB_EVENTS = [
   "job:done",
   "job:failed",
   "job:cancelled",
+  "job:retried",
+  "job:skipped",
+  "job:ready",
 ] as const;
 
 /** The state of a run, fed by the scheduler's events. */
@@ -113,6 +129,8 @@ export class RunModel {
           started: undefined,
           ended: undefined,
           lastLine: undefined,
+          attempt: 0,
+          ready: false,
         };
         this.rows.push(row);
         this.#byJob.set(job, row);
@@ -145,9 +163,21 @@ export class RunModel {
           if (row.state === "idle") row.state = "scheduled";
           break;
         case "job:started":
+          // A retry starts the job again: its time counts from the first attempt.
+          if (row.state !== "running") row.started = event.time;
           row.state = "running";
-          row.started = event.time;
           row.ended = undefined;
+          row.attempt = Math.max(1, event.job.attempts());
+          break;
+        case "job:retried":
+          row.attempt = event.job.attempts() + 1;
+          break;
+        case "job:skipped":
+          row.state = "skipped";
+          row.ended = event.time;
+          break;
+        case "job:ready":
+          row.ready = true;
           break;
         case "job:done":
           row.state = "done";
@@ -173,6 +203,8 @@ export class RunModel {
         for (const row of this.rows) {
           row.state = "idle";
           row.started = row.ended = row.lastLine = undefined;
+          row.attempt = 0;
+          row.ready = false;
         }
       } else if (event.type === "scheduler:ended") {
         this.ended = event.time;
@@ -207,7 +239,15 @@ export class RunModel {
 
   /** Counts of the jobs that are not groups. */
   counts(): Counts {
-    const counts: Counts = { done: 0, failed: 0, running: 0, idle: 0, cancelled: 0, total: 0 };
+    const counts: Counts = {
+      done: 0,
+      failed: 0,
+      running: 0,
+      idle: 0,
+      cancelled: 0,
+      skipped: 0,
+      total: 0,
+    };
     for (const row of this.rows) {
       if (row.group) continue;
       counts.total++;
@@ -243,7 +283,7 @@ export class RunModel {
     let unknown = false;
     const left = (row: Row): number => {
       if (row.job.forever || row.state === "done" || row.state === "failed") return 0;
-      if (row.state === "cancelled") return 0;
+      if (row.state === "cancelled" || row.state === "skipped") return 0;
       if (row.state === "running" && row.started !== undefined) {
         // A job already running for longer than the average says the average means little.
         if (now - row.started > average) unknown = true;

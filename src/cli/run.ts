@@ -144,10 +144,12 @@ export async function runWorkflow(
   const elapsed = formatDuration(model.elapsed());
   if (ok) {
     const finished = counts.done + counts.failed;
-    const failures =
-      counts.failed === 0
-        ? ""
-        : ` (${counts.failed} non-critical failure${counts.failed === 1 ? "" : "s"})`;
+    const notes: string[] = [];
+    if (counts.failed > 0) {
+      notes.push(`${counts.failed} non-critical failure${counts.failed === 1 ? "" : "s"}`);
+    }
+    if (counts.skipped > 0) notes.push(`${counts.skipped} skipped`);
+    const failures = notes.length === 0 ? "" : ` (${notes.join(", ")})`;
     stdout.write(
       `asyncjobs: success, ${finished} job${finished === 1 ? "" : "s"} done in ${elapsed}${failures}\n`,
     );
