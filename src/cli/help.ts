@@ -50,8 +50,12 @@ A YAML workflow:
 
   Keys of a job: id, label, run, jobs, requires, critical (default true),
   forever, timeout, window (groups), shell (true or a shell's path), cwd,
-  env, capture (the job's result is its standard output). shell, cwd and
-  env set at the top or on a group apply to the jobs inside.
+  env, capture (the job's result is its standard output), retry (a number,
+  or { retries, delay, factor, maxDelay, jitter }), trigger (allDone,
+  allSuccess, oneFailed, noneFailed), weight, pool, readyWhen (a forever
+  command is ready once it prints a line containing this text). shell, cwd
+  and env set at the top or on a group apply to the jobs inside; pools:
+  { name: slots } at the top or on a group declares the pools below it.
 
 On a terminal, run redraws a table of the jobs in place; otherwise it prints
 one line per event. Ctrl-C cancels the run cleanly (jobs cancelled, programs

@@ -9,6 +9,8 @@ import { type Document, isMap, isScalar, LineCounter, type Node, parseDocument }
 import type { core } from "zod";
 import { Scheduler } from "../engine/scheduler.js";
 import type { AbstractJob } from "../jobs/abstract-job.js";
+import type { ExtraJobOptions } from "../jobs/extras.js";
+import type { RetryOptions } from "../jobs/retry.js";
 import { CommandJob } from "../node/command-job.js";
 import { CommandLineError, splitCommandLine } from "../node/command-line.js";
 import { type Diagnostic, suggestion, WorkflowError } from "./diagnostics.js";
@@ -16,6 +18,8 @@ import { parseDuration } from "./duration.js";
 import {
   JOB_KEYS,
   type JobEntry,
+  RETRY_KEYS,
+  type RetrySpec,
   TOP_KEYS,
   type WorkflowSpec,
   workflowSchema,
@@ -158,8 +162,10 @@ function reportIssue(locator: Locator, issue: core.$ZodIssue, prefix: Path, data
   const path = [...prefix, ...(issue.path as (string | number)[])];
   switch (issue.code) {
     case "unrecognized_keys": {
-      const known = path.length === 0 ? TOP_KEYS : JOB_KEYS;
-      const where = path.length === 0 ? "at the top of the file" : "in a job";
+      const inRetry = path[path.length - 1] === "retry";
+      const known = path.length === 0 ? TOP_KEYS : inRetry ? RETRY_KEYS : JOB_KEYS;
+      const where =
+        path.length === 0 ? "at the top of the file" : inRetry ? "in retry:" : "in a job";
       for (const key of issue.keys) {
         locator.add(
           `unknown key "${key}" ${where}${suggestion(key, known)}`,
@@ -216,7 +222,13 @@ function checkSemantics(locator: Locator, data: unknown): void {
   const byId = new Map<string, EntryInfo>();
   const groups = new Map<string, EntryInfo[]>();
 
-  const walk = (list: unknown, listPath: Path, inheritedShell: unknown): void => {
+  const walk = (
+    list: unknown,
+    listPath: Path,
+    inheritedShell: unknown,
+    pools: ReadonlySet<string>,
+    window: unknown,
+  ): void => {
     if (!Array.isArray(list)) return;
     const group = listPath.join("/");
     const members: EntryInfo[] = [];
@@ -240,6 +252,7 @@ function checkSemantics(locator: Locator, data: unknown): void {
           byId.set(id, info);
         }
       }
+      checkPoolAndWeight(locator, entry, path, pools, window);
       const shell = entry.shell ?? inheritedShell;
       const hasRun = entry.run !== undefined;
       const hasJobs = entry.jobs !== undefined;
@@ -254,7 +267,7 @@ function checkSemantics(locator: Locator, data: unknown): void {
           locator.node(path),
         );
       } else if (hasRun) {
-        for (const key of ["window"]) {
+        for (const key of ["window", "pools"]) {
           if (entry[key] !== undefined) {
             locator.add(
               `"${key}" applies to groups (jobs:), not to a command`,
@@ -266,7 +279,7 @@ function checkSemantics(locator: Locator, data: unknown): void {
           checkCommandLine(locator, entry.run, [...path, "run"]);
         }
       } else {
-        for (const key of ["capture"]) {
+        for (const key of ["capture", "readyWhen"]) {
           if (entry[key] !== undefined) {
             locator.add(
               `"${key}" applies to commands (run:), not to a group`,
@@ -274,11 +287,11 @@ function checkSemantics(locator: Locator, data: unknown): void {
             );
           }
         }
-        walk(entry.jobs, [...path, "jobs"], shell);
+        walk(entry.jobs, [...path, "jobs"], shell, withPools(pools, entry.pools), entry.window);
       }
     });
   };
-  walk(data.jobs, ["jobs"], data.shell);
+  walk(data.jobs, ["jobs"], data.shell, withPools(new Set(), data.pools), data.window);
 
   const allIds = [...byId.keys()];
   for (const info of entries) {
@@ -304,6 +317,39 @@ function checkSemantics(locator: Locator, data: unknown): void {
   }
 
   for (const members of groups.values()) reportCycles(locator, members, byId);
+}
+
+/** The pool names in scope below a group: those of the groups above, and its own. */
+function withPools(outer: ReadonlySet<string>, declared: unknown): ReadonlySet<string> {
+  if (!isRecord(declared)) return outer;
+  return new Set([...outer, ...Object.keys(declared)]);
+}
+
+/**
+ * A job's pool must be declared (pools:) by its group or one that holds it,
+ * and its weight must fit its group's window: otherwise it could never start.
+ */
+function checkPoolAndWeight(
+  locator: Locator,
+  entry: Record<string, unknown>,
+  path: Path,
+  pools: ReadonlySet<string>,
+  window: unknown,
+): void {
+  const { pool, weight } = entry;
+  if (typeof pool === "string" && pool !== "" && !pools.has(pool)) {
+    locator.add(
+      `unknown pool "${pool}": declare it under pools: in this group or one that holds it` +
+        suggestion(pool, pools),
+      locator.node([...path, "pool"]),
+    );
+  }
+  if (typeof weight === "number" && typeof window === "number" && window > 0 && weight > window) {
+    locator.add(
+      `weight ${weight} is more than the window of ${window} of its group: the job could never start`,
+      locator.node([...path, "weight"]),
+    );
+  }
 }
 
 function checkCommandLine(locator: Locator, line: string, path: Path): void {
@@ -390,6 +436,30 @@ function durationOf(text: string | undefined): number | undefined {
   return text === undefined ? undefined : parseDuration(text);
 }
 
+/** A `retry:` key as jobs take it: durations in ms. */
+function retryOf(spec: RetrySpec | undefined): number | RetryOptions | undefined {
+  if (spec === undefined || typeof spec === "number") return spec;
+  const { retries, delay, factor, maxDelay, jitter } = spec;
+  return {
+    retries,
+    ...(delay === undefined ? {} : { delay: durationOf(delay)! }),
+    ...(factor === undefined ? {} : { factor }),
+    ...(maxDelay === undefined ? {} : { maxDelay: durationOf(maxDelay)! }),
+    ...(jitter === undefined ? {} : { jitter }),
+  };
+}
+
+/** The options beyond the original that any entry, command or group, may set. */
+function extrasOf(entry: JobEntry): ExtraJobOptions {
+  const retry = retryOf(entry.retry);
+  return {
+    ...(retry === undefined ? {} : { retry }),
+    ...(entry.trigger === undefined ? {} : { trigger: entry.trigger }),
+    ...(entry.weight === undefined ? {} : { weight: entry.weight }),
+    ...(entry.pool === undefined ? {} : { pool: entry.pool }),
+  };
+}
+
 /** Builds the schedulers of a validated workflow: one Scheduler per group, one CommandJob per command. */
 export function buildWorkflow(
   workflow: WorkflowFile,
@@ -402,6 +472,7 @@ export function buildWorkflow(
     critical: spec.critical ?? true,
     jobsWindow: overrides.window ?? spec.window ?? null,
     timeout: overrides.timeout ?? durationOf(spec.timeout) ?? null,
+    ...(spec.pools === undefined ? {} : { pools: spec.pools }),
   });
   addJobs(scheduler, spec.jobs, top);
   return scheduler;
@@ -420,6 +491,8 @@ function addJobs(scheduler: Scheduler, entries: readonly JobEntry[], settings: I
         forever: entry.forever ?? false,
         jobsWindow: entry.window ?? null,
         timeout: durationOf(entry.timeout) ?? null,
+        ...(entry.pools === undefined ? {} : { pools: entry.pools }),
+        ...extrasOf(entry),
       });
       addJobs(group, entry.jobs, own);
       job = group;
@@ -434,6 +507,8 @@ function addJobs(scheduler: Scheduler, entries: readonly JobEntry[], settings: I
         ...(own.cwd === undefined ? {} : { cwd: own.cwd }),
         ...(own.env === undefined ? {} : { env: own.env }),
         capture: entry.capture ?? false,
+        ...(entry.readyWhen === undefined ? {} : { readyWhen: entry.readyWhen }),
+        ...extrasOf(entry),
       });
     }
     if (entry.id !== undefined) made.set(entry.id, job);

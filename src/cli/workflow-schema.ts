@@ -37,6 +37,59 @@ const environment = z.record(
   { error: "expected a mapping of environment variables" },
 );
 
+/** The trigger rules, as jobs take them (see src/jobs/trigger.ts). */
+export const TRIGGER_RULES = ["allDone", "allSuccess", "oneFailed", "noneFailed"] as const;
+
+const trigger = z.enum(TRIGGER_RULES, {
+  error: `expected one of ${TRIGGER_RULES.join(", ")}`,
+});
+
+const retries = z
+  .number({ error: "expected a number of retries" })
+  .int({ error: "expected a whole number of retries" })
+  .min(0, { error: "expected a number of retries >= 0" });
+
+/** `retry: 3`, or the policy with its backoff; durations as everywhere in the file. */
+const retry = z.union(
+  [
+    retries,
+    z.strictObject(
+      {
+        retries,
+        delay: duration.optional(),
+        factor: z
+          .number({ error: "expected a number >= 1 (each wait is the previous one times it)" })
+          .min(1, { error: "expected a number >= 1 (each wait is the previous one times it)" })
+          .optional(),
+        maxDelay: duration.optional(),
+        jitter: z
+          .union([z.boolean(), z.number().min(0).max(1)], {
+            error: "expected true, false, or a fraction from 0 to 1",
+          })
+          .optional(),
+      },
+      { error: "expected a number of retries, or a mapping with retries:" },
+    ),
+  ],
+  { error: "expected a number of retries, or a mapping with retries:" },
+);
+
+const weight = z
+  .number({ error: "expected a number of window slots" })
+  .int({ error: "expected a whole number of window slots" })
+  .min(1, { error: "expected a number of window slots >= 1" });
+
+const poolName = text("a pool name (a string)").min(1, { error: "the pool name is empty" });
+
+const pools = z.record(
+  z.string(),
+  z
+    .number({ error: "expected the number of slots of the pool" })
+    .int({ error: "expected a whole number of slots" })
+    .min(1, { error: "expected a number of slots >= 1" }),
+  { error: "expected a mapping of pool names to their number of slots" },
+);
+
 const shell = z.union([z.boolean(), z.string()], {
   error: "expected true, false, or the path of a shell",
 });
@@ -61,6 +114,17 @@ interface CommonKeys {
   env?: Record<string, string | number | boolean> | undefined;
 }
 
+/** A job's `retry:` key: a number of retries, or a policy whose durations are text. */
+export type RetrySpec =
+  | number
+  | {
+      retries: number;
+      delay?: string | undefined;
+      factor?: number | undefined;
+      maxDelay?: string | undefined;
+      jitter?: boolean | number | undefined;
+    };
+
 /** One entry of a `jobs:` list: a command (`run`) or a nested group (`jobs`). */
 export interface JobEntry extends CommonKeys {
   id?: string | undefined;
@@ -70,11 +134,18 @@ export interface JobEntry extends CommonKeys {
   forever?: boolean | undefined;
   window?: number | undefined;
   capture?: boolean | undefined;
+  retry?: RetrySpec | undefined;
+  trigger?: (typeof TRIGGER_RULES)[number] | undefined;
+  weight?: number | undefined;
+  pool?: string | undefined;
+  readyWhen?: string | undefined;
+  pools?: Record<string, number> | undefined;
 }
 
 /** The whole file. */
 export interface WorkflowSpec extends CommonKeys {
   window?: number | undefined;
+  pools?: Record<string, number> | undefined;
   jobs: JobEntry[];
 }
 
@@ -95,6 +166,14 @@ const jobEntry: z.ZodType<JobEntry> = z.strictObject(
     forever: flag("forever").optional(),
     window: window.optional(),
     capture: flag("capture").optional(),
+    retry: retry.optional(),
+    trigger: trigger.optional(),
+    weight: weight.optional(),
+    pool: poolName.optional(),
+    readyWhen: text("the text of an output line (a string)")
+      .min(1, { error: "the readyWhen text is empty" })
+      .optional(),
+    pools: pools.optional(),
   },
   { error: "expected a job (a mapping with run: or jobs:)" },
 );
@@ -104,6 +183,7 @@ export const workflowSchema: z.ZodType<WorkflowSpec> = z.strictObject(
   {
     ...common,
     window: window.optional(),
+    pools: pools.optional(),
     jobs: z
       .array(jobEntry, { error: "expected a list of jobs" })
       .min(1, { error: "a workflow needs at least one job" }),
@@ -126,12 +206,22 @@ export const JOB_KEYS: readonly string[] = [
   "cwd",
   "env",
   "capture",
+  "retry",
+  "trigger",
+  "weight",
+  "pool",
+  "readyWhen",
+  "pools",
 ];
+
+/** The keys of a `retry:` mapping, for suggestions. */
+export const RETRY_KEYS: readonly string[] = ["retries", "delay", "factor", "maxDelay", "jitter"];
 
 /** The keys the top of a workflow file accepts, for suggestions. */
 export const TOP_KEYS: readonly string[] = [
   "label",
   "window",
+  "pools",
   "timeout",
   "critical",
   "shell",
