@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { type AbstractJob, PureScheduler, Scheduler } from "asyncjobs";
 import fc from "fast-check";
 import { propertyParameters, propertyRuns } from "./support/property-config.js";
 import {
@@ -20,6 +21,7 @@ import {
   requirementIndices,
   runCase,
 } from "./support/scheduling-model.js";
+import { gatedJob, quickJob } from "./support.js";
 
 describe("scheduling invariants on random graphs", () => {
   it("every run keeps the rules, whatever the graph, the outcomes and the timing", async () => {
@@ -87,6 +89,89 @@ describe("scheduling invariants on random graphs", () => {
       }),
       propertyParameters(),
     );
+  });
+});
+
+/** Labels of the jobs, at any depth, that `scheduler` reports as started. */
+function startedLabels(scheduler: PureScheduler): string[] {
+  const started: string[] = [];
+  scheduler.events.addEventListener("job:started", (event) => started.push(event.job.label ?? ""));
+  return started;
+}
+
+/** Runs `scheduler`, and aborts the run once `started` resolves. */
+async function abortOnceStarted(
+  scheduler: PureScheduler,
+  started: Promise<unknown>,
+): Promise<boolean> {
+  const controller = new AbortController();
+  const run = scheduler.run({ signal: controller.signal });
+  await started;
+  controller.abort("stop");
+  return run;
+}
+
+describe("cases the properties found", () => {
+  it("a job after a skipped entry job is made ready once", async () => {
+    const lonely = quickJob("lonely", 1, { trigger: "oneFailed" });
+    const after = quickJob("after", 2, { required: lonely });
+    const scheduler = new PureScheduler(lonely, after);
+    const started = startedLabels(scheduler);
+    assert.equal(await scheduler.run(), true);
+    assert.equal(lonely.isSkipped(), true);
+    assert.deepEqual(started, ["after"]);
+  });
+
+  it("a pool slot given back at the end of a run starts no job of a nested scheduler", async () => {
+    const holder = gatedJob("holder", { pool: "db" });
+    const waiter = quickJob("waiter", 1, { pool: "db" });
+    const inner = new Scheduler(waiter, { label: "inner" });
+    const outer = new PureScheduler(holder.job, inner, { pools: { db: 1 } });
+    const started = startedLabels(outer);
+    assert.equal(await abortOnceStarted(outer, holder.started), false);
+    assert.deepEqual(started.sort(), ["holder", "inner"]);
+    assert.equal(waiter.isRunning(), false);
+  });
+
+  it("a pool slot given back by a cancelled nested scheduler starts no job of a sibling", async () => {
+    const holder = gatedJob("holder", { pool: "db" });
+    const waiter = quickJob("waiter", 1, { pool: "db" });
+    const first = new Scheduler(holder.job, { label: "first" });
+    const second = new Scheduler(waiter, { label: "second" });
+    const outer = new PureScheduler(first, second, { pools: { db: 1 } });
+    const started = startedLabels(outer);
+    assert.equal(await abortOnceStarted(outer, holder.started), false);
+    assert.deepEqual(started.sort(), ["first", "holder", "second"]);
+    assert.equal(waiter.isRunning(), false);
+  });
+
+  it("a pool slot given back by a critical failure starts no job of the same run", async () => {
+    const culprit = gatedJob("culprit", { pool: "db" });
+    const waiter = quickJob("waiter", 1, { pool: "db" });
+    const scheduler = new PureScheduler(culprit.job, waiter, { pools: { db: 1 } });
+    const started = startedLabels(scheduler);
+    const run = scheduler.run();
+    await culprit.started;
+    culprit.fail(new Error("boom"));
+    assert.equal(await run, false);
+    assert.equal(scheduler.failedCritical(), true);
+    assert.deepEqual(started, ["culprit"]);
+  });
+
+  it("a skip that finishes the run starts no forever job", async () => {
+    const first = quickJob("first", 1);
+    const foreverJob = (label: string): AbstractJob =>
+      gatedJob(label, { required: first, forever: true }).job;
+    const before = foreverJob("forever-before");
+    const skipped = quickJob("skipped", 1, { required: first, trigger: "oneFailed" });
+    const after = foreverJob("forever-after");
+    const scheduler = new PureScheduler(first, before, skipped, after);
+    const started = startedLabels(scheduler);
+    assert.equal(await scheduler.run(), true);
+    assert.equal(skipped.isSkipped(), true);
+    assert.deepEqual(started, ["first"]);
+    assert.equal(before.isRunning(), false);
+    assert.equal(after.isIdle(), true, "nothing is made ready after the end");
   });
 });
 

@@ -407,14 +407,22 @@ class Orchestration {
       return promise;
     }
     const pending = this.#pending;
+    // Skips wait until every entry job has been found: a skipped job releases
+    // its dependents at once, and this loop must not take them for entry jobs
+    // too (they would be made ready, or skipped, a second time).
+    this.#skipping = true;
     for (let k = 0; k < pending.length; k++) {
       if (pending[k] === 0) this.#makeReady(k);
     }
+    this.#skipping = false;
+    this.#drainSkips();
     this.#pump();
     return promise;
   }
 
   #makeReady(index: number): void {
+    // A skip may end the run while its successors are being released.
+    if (this.#finished) return;
     const job = this.#jobs[index]!;
     const extras = job._extras;
     if (extras !== undefined && extras.trigger !== "allDone" && !triggerMet(job, extras.trigger)) {
@@ -438,6 +446,14 @@ class Orchestration {
       job._state = SKIPPED;
       emitJobEvent(this.#scheduler, "job:skipped", job);
       if (!job.forever) this.#remaining--;
+      // A skip counts as finished: once every non-forever job is, the run
+      // ends before successors are made ready, as it does in settle(), so
+      // that no forever job starts only to be cancelled at once.
+      if (this.#remaining === 0 && this.#nonForever > 0) {
+        skips.length = 0;
+        this.#finish("fine");
+        break;
+      }
       this.#release(index);
     }
     this.#skipping = false;
@@ -495,7 +511,10 @@ class Orchestration {
   /** A job that waited on its pool may find room now. */
   #unpark(index: number): void {
     this.#waitingInPools--;
-    if (this.#finished) return;
+    // Nor once an enclosing scheduler's run is over: it is cancelling its
+    // jobs, this scheduler among them, and one it cancelled first may give
+    // back slots of a pool this one waits on.
+    if (this.#finished || enclosingEnded(this.#scheduler)) return;
     this.#parked.push(index);
     this.#pump();
   }
@@ -551,22 +570,19 @@ class Orchestration {
     job._outcome = outcome;
     this.#running--;
     emitJobEvent(this.#scheduler, raised ? "job:failed" : "job:done", job);
-    // Slots are given back once the job is seen done: a pool wakes its
-    // waiters at once, and they must not start before this one has ended.
+    if (!job.forever) this.#remaining--;
+    // A critical failure ends the run. So does the end of every non-forever
+    // job: end it before making successors ready, so that no forever job
+    // starts only to be cancelled at once (the original checks for the end
+    // first, too).
+    if (raised && job.critical) this.#finish("critical", job);
+    else if (this.#remaining === 0 && this.#nonForever > 0) this.#finish("fine");
+    // Slots are given back once the job is seen done, and once the run is
+    // over if the job ended it: a pool wakes its waiters at once, and they
+    // must start neither before this job has ended nor after the end.
     if (extras === undefined) this.#used--;
     else this.#giveBack(job, extras.weight);
-    if (!job.forever) this.#remaining--;
-    if (raised && job.critical) {
-      this.#finish("critical", job);
-      return;
-    }
-    // Once every non-forever job is done the run is over: end it before
-    // making successors ready, so that no forever job starts only to be
-    // cancelled at once (the original checks for the end first, too).
-    if (this.#remaining === 0 && this.#nonForever > 0) {
-      this.#finish("fine");
-      return;
-    }
+    if (this.#finished) return;
     if (!run._released) this.#release(index);
     this.#pump();
   }
@@ -631,6 +647,7 @@ class Orchestration {
     scheduler._abortReason = abortReason;
     const reason = cancellationReason(scheduler, status, culprit, abortReason);
     const jobs = this.#jobs;
+    let holding: AbstractJob[] | undefined;
     for (let k = 0; k < jobs.length; k++) {
       const job = jobs[k]!;
       const run = job._context as JobRun | undefined;
@@ -641,8 +658,17 @@ class Orchestration {
         }
         run.cancel(reason);
         emitJobEvent(scheduler, "job:cancelled", job);
-        if (job._extras !== undefined) this.#giveBack(job, job._extras.weight);
+        if (job._extras !== undefined) {
+          if (holding === undefined) holding = [];
+          holding.push(job);
+        }
       }
+    }
+    // Slots are given back only once every running job is cancelled: a pool
+    // wakes its waiters at once, and a waiter in a nested scheduler that is
+    // cancelled later in the loop above would otherwise start after the end.
+    if (holding !== undefined) {
+      for (const job of holding) this.#giveBack(job, job._extras!.weight);
     }
     this.#leavePools();
     dropLayouts(this.#nested);
@@ -672,6 +698,15 @@ class Orchestration {
     scheduler._busy = false;
     this.#resolve(ok);
   }
+}
+
+/** Whether a scheduler enclosing `scheduler` has ended its run but not yet settled it. */
+function enclosingEnded(scheduler: PureScheduler): boolean {
+  let owner = (scheduler as { _owner?: PureScheduler })._owner;
+  for (; owner !== undefined; owner = (owner as { _owner?: PureScheduler })._owner) {
+    if (owner._busy && owner._status !== "running") return true;
+  }
+  return false;
 }
 
 /** Puts a nested scheduler and its jobs, at every depth, back to "never ran" (unless it is still busy). */
