@@ -43,6 +43,28 @@ describe("scheduling invariants on random graphs", () => {
     }
   });
 
+  it("trigger rules, skips, retries, per-job timeouts, weights and pools keep the rules too", async () => {
+    const seen = new Map<string, number>();
+    const count = (key: string, n = 1): void => {
+      seen.set(key, (seen.get(key) ?? 0) + n);
+    };
+    await fc.assert(
+      fc.asyncProperty(caseArbitrary({ extras: true }), async (spec) => {
+        for (const report of await runCase(spec)) {
+          count(String(report.endReason));
+          for (const [key, n] of Object.entries(report.stats)) count(key, n);
+        }
+      }),
+      propertyParameters(),
+    );
+    // The generator must keep reaching every path the options open.
+    if (propertyRuns >= 100) {
+      for (const key of ["fine", "critical", "skipped", "retried", "timedOut", "poolsFull"]) {
+        assert.ok((seen.get(key) ?? 0) > 0, `never seen: ${key} in ${[...seen]}`);
+      }
+    }
+  });
+
   it("without failures, a run resolves true and lasts exactly as long as its longest chain", async () => {
     await fc.assert(
       fc.asyncProperty(

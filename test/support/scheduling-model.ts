@@ -55,7 +55,30 @@ export interface BehaviourSpec {
   ignoresSignal: boolean;
   /** Reads its signal only once its delay is over (the signal is made lazily). */
   readsSignalLate: boolean;
+  /** Its first attempts throw, whatever `roll` says (default 0): a job that succeeds on a retry. */
+  failsFirst?: number;
 }
+
+export type TriggerRuleName = "allDone" | "allSuccess" | "oneFailed" | "noneFailed";
+
+/** The options beyond the original; a nested scheduler uses only `trigger`. */
+export interface ExtrasSpec {
+  trigger: TriggerRuleName;
+  /** Retries after a failure (0: the option is not given). */
+  retries: number;
+  /** Wait before the first retry, times `retryFactor` for each further one. */
+  retryDelay: number;
+  retryFactor: number;
+  /** Per-attempt timeout, or null. */
+  timeout: number | null;
+  /** Slots of the window, lowered to what the window and the pool allow. */
+  weight: number;
+  /** Picks one of the pools its scheduler sees (its own or an enclosing one's), or none. */
+  poolPick: number | null;
+}
+
+/** Pools a scheduler may declare, by index of this list. */
+export const POOL_NAMES: readonly string[] = ["p0", "p1"];
 
 interface NodeCommon {
   /** 0-999 rolls against the profile. */
@@ -70,6 +93,8 @@ interface NodeCommon {
   /** Explicit flags, replacing the rolls. */
   critical?: boolean;
   forever?: boolean;
+  /** Trigger rule, retries, timeout, weight and pool (none when absent). */
+  extras?: ExtrasSpec;
 }
 
 export interface JobSpec extends NodeCommon {
@@ -86,6 +111,8 @@ export interface SchedulerSpec extends NodeCommon {
   /** Members are added in an order rotated by this much (and the graph does not follow it). */
   rotate: number;
   children: NodeSpec[];
+  /** Limits of the pools it declares, by index in POOL_NAMES (null: not declared). */
+  pools?: (number | null)[];
 }
 
 export type NodeSpec = JobSpec | SchedulerSpec;
@@ -110,6 +137,8 @@ export interface CaseSpec {
   profile: Profile;
   /** One entry per run of the same scheduler: virtual ms after the start when its signal aborts, or null. */
   aborts: (number | null)[];
+  /** Limits of the pools the top scheduler declares, by index in POOL_NAMES (null: not declared). */
+  pools?: (number | null)[];
 }
 
 export interface CaseOptions {
@@ -125,6 +154,12 @@ export interface CaseOptions {
   maxDepth?: number;
   /** Runs of the same scheduler (default 2). */
   maxRuns?: number;
+  /**
+   * Jobs carry random trigger rules, retries (and fail on their first
+   * attempts), per-job timeouts, weights and pools; schedulers declare
+   * pools (default false).
+   */
+  extras?: boolean;
 }
 
 const roll = fc.nat({ max: 999 });
@@ -161,6 +196,65 @@ function windowArbitrary(options: CaseOptions): fc.Arbitrary<number | null> {
   );
 }
 
+/**
+ * Retry delays and per-job timeouts are even, as job delays are: none of
+ * them ties with a scheduler's (odd) timeout.
+ */
+const extrasArbitrary: fc.Arbitrary<ExtrasSpec> = fc.record({
+  trigger: fc.constantFrom<TriggerRuleName>(
+    "allDone",
+    "allDone",
+    "allSuccess",
+    "allSuccess",
+    "oneFailed",
+    "noneFailed",
+  ),
+  retries: fc.oneof(
+    { weight: 2, arbitrary: fc.constant(0) },
+    { weight: 3, arbitrary: fc.integer({ min: 1, max: 3 }) },
+  ),
+  retryDelay: fc.integer({ min: 0, max: 10 }).map((n) => n * 2),
+  retryFactor: fc.constantFrom(1, 2),
+  timeout: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(null) },
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: 40 }).map((n) => n * 2) },
+  ),
+  weight: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(1) },
+    { weight: 1, arbitrary: fc.integer({ min: 2, max: 3 }) },
+  ),
+  poolPick: fc.option(fc.nat({ max: 99 }), { nil: null, freq: 2 }),
+});
+
+const failsFirstArbitrary: fc.Arbitrary<number> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(0) },
+  { weight: 2, arbitrary: fc.integer({ min: 1, max: 3 }) },
+);
+
+function poolsArbitrary(options: CaseOptions): fc.Arbitrary<(number | null)[] | undefined> {
+  if (options.extras !== true) return fc.constant(undefined);
+  const limit = fc.oneof(
+    { weight: 1, arbitrary: fc.constant(null) },
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) },
+  );
+  return fc.array(limit, { minLength: POOL_NAMES.length, maxLength: POOL_NAMES.length });
+}
+
+/** Adds random extras to a node when the case uses them. */
+function withExtras<T extends NodeSpec>(
+  node: fc.Arbitrary<T>,
+  options: CaseOptions,
+): fc.Arbitrary<T> {
+  if (options.extras !== true) return node;
+  return fc
+    .tuple(node, extrasArbitrary, fc.array(failsFirstArbitrary, { maxLength: 2 }))
+    .map(([spec, extras, fails]) => {
+      if (spec.kind === "scheduler") return { ...spec, extras };
+      const behaviours = spec.behaviours.map((b, run) => ({ ...b, failsFirst: fails[run] ?? 0 }));
+      return { ...spec, extras, behaviours };
+    });
+}
+
 function jobArbitrary(runs: number): fc.Arbitrary<NodeSpec> {
   return fc.record({
     kind: fc.constant("job" as const),
@@ -182,9 +276,9 @@ function jobArbitrary(runs: number): fc.Arbitrary<NodeSpec> {
 }
 
 function nodeArbitrary(depth: number, options: CaseOptions, runs: number): fc.Arbitrary<NodeSpec> {
-  const job = jobArbitrary(runs);
+  const job = withExtras(jobArbitrary(runs), options);
   if (depth >= (options.maxDepth ?? 3)) return job;
-  const scheduler: fc.Arbitrary<NodeSpec> = fc.record({
+  const plainScheduler: fc.Arbitrary<NodeSpec> = fc.record({
     kind: fc.constant("scheduler" as const),
     criticalRoll: roll,
     foreverRoll: roll,
@@ -195,6 +289,12 @@ function nodeArbitrary(depth: number, options: CaseOptions, runs: number): fc.Ar
     rotate: fc.nat({ max: 99 }),
     children: fc.array(nodeArbitrary(depth + 1, options, runs), { maxLength: 10 }),
   });
+  const scheduler = withExtras(
+    fc
+      .tuple(plainScheduler, poolsArbitrary(options))
+      .map(([spec, pools]) => (pools === undefined ? spec : { ...spec, pools })),
+    options,
+  );
   return fc.oneof({ weight: 10, arbitrary: job }, { weight: 1, arbitrary: scheduler });
 }
 
@@ -231,6 +331,7 @@ export function caseArbitrary(options: CaseOptions = {}): fc.Arbitrary<CaseSpec>
       ),
       profile: profileArbitrary(options),
       aborts: fc.array(abortAt, { minLength: runs, maxLength: runs }),
+      pools: poolsArbitrary(options),
     });
   });
 }
@@ -256,14 +357,46 @@ export interface JobRecord {
   readonly sched: SchedulerRecord | undefined;
   readonly shutdownKind: ShutdownKind | "scheduler";
   readonly behaviours: ResolvedBehaviour[];
-  announced: boolean;
+  readonly trigger: TriggerRuleName;
+  readonly retries: number;
+  readonly retryDelay: number;
+  readonly retryFactor: number;
+  readonly timeout: number | null;
+  readonly weight: number;
+  readonly pool: PoolRecord | undefined;
+  /** job:started events this run (one per attempt). */
+  announced: number;
   invoked: boolean;
+  /** Attempts started this run, and when the last one started. */
+  attempts: number;
+  attemptStartedAt: number;
+  /** The last attempt's own context, for its signal. */
+  context: JobContext | undefined;
+  /** The last attempt was failed by its own timeout. */
+  timedOut: boolean;
+  /** Every attempt that was failed by its own timeout. */
+  timedOutAttempts: Set<number>;
+  /** When the next attempt is due, while the job waits to retry. */
+  retryAt: number | undefined;
+  /** Its outcome was a failure (job:failed). */
+  failed: boolean;
+  /** Its rule did not hold once its requirements finished: it must be skipped. */
+  mustSkip: boolean;
+  skipped: boolean;
   settled: { ok: boolean; value: unknown } | undefined;
   done: boolean;
   cancelled: boolean;
   pendingReqs: number;
   shutdownCalls: number;
   shutdownAnswer: unknown;
+}
+
+/** A pool one scheduler declares, and the slots its jobs (at any depth) hold in this run. */
+export interface PoolRecord {
+  readonly name: string;
+  readonly limit: number;
+  readonly declaredBy: string;
+  used: number;
 }
 
 /** A scheduler of the case, and what the referee knows of it in this run. */
@@ -286,6 +419,10 @@ export interface SchedulerRecord {
   deadline: number | undefined;
   running: number;
   maxRunning: number;
+  /** Window slots held: the running jobs' weights. */
+  used: number;
+  /** The pools it declares. */
+  readonly pools: PoolRecord[];
   ready: Set<JobRecord>;
   doneNonForever: number;
   doneAll: number;
@@ -433,6 +570,8 @@ export class World {
   readonly top: SchedulerRecord;
   referee: Referee | undefined;
   runIndex = 0;
+  /** Some job uses a pool: jobs of different schedulers then wait on each other. */
+  pooled = false;
 
   constructor(readonly spec: CaseSpec) {
     this.top = this.#buildScheduler(
@@ -444,6 +583,9 @@ export class World {
       undefined,
       undefined,
       spec.top === "critical",
+      spec.pools,
+      new Map(),
+      undefined,
     );
     const events = this.top.scheduler.events;
     for (const type of [
@@ -452,6 +594,8 @@ export class World {
       "job:done",
       "job:failed",
       "job:cancelled",
+      "job:retried",
+      "job:skipped",
     ] as const) {
       events.addEventListener(type, (event: JobEvent) =>
         this.#guarded(() => this.referee?.onJobEvent(type, event)),
@@ -484,7 +628,21 @@ export class World {
     parent: SchedulerRecord | undefined,
     rec: JobRecord | undefined,
     rejects: boolean,
+    declared: (number | null)[] | undefined,
+    outerPools: ReadonlyMap<string, PoolRecord>,
+    extras: ExtrasSpec | undefined,
   ): SchedulerRecord {
+    // The pools its jobs see: its own, else the nearest enclosing scheduler's.
+    const pools: PoolRecord[] = [];
+    const visible = new Map(outerPools);
+    const poolsOption: Record<string, number> = {};
+    (declared ?? []).forEach((limit, at) => {
+      if (limit === null) return;
+      const pool: PoolRecord = { name: POOL_NAMES[at]!, limit, declaredBy: label, used: 0 };
+      pools.push(pool);
+      visible.set(pool.name, pool);
+      poolsOption[pool.name] = limit;
+    });
     const record: SchedulerRecord = {
       label,
       scheduler: undefined as unknown as PureScheduler,
@@ -503,6 +661,8 @@ export class World {
       deadline: undefined,
       running: 0,
       maxRunning: 0,
+      used: 0,
+      pools,
       ready: new Set(),
       doneNonForever: 0,
       doneAll: 0,
@@ -514,7 +674,7 @@ export class World {
       const childLabel = label === "top" ? `${index}` : `${label}.${index}`;
       const critical = node.critical ?? isUnder(profile.critical, node.criticalRoll);
       const forever = isForever(node, profile);
-      const child = this.#buildJob(node, childLabel, record, critical, forever);
+      const child = this.#buildJob(node, childLabel, record, critical, forever, visible);
       record.children.push(child);
       if (!forever) record.nonForever++;
     });
@@ -532,16 +692,22 @@ export class World {
     const shift = members.length === 0 ? 0 : rotate % members.length;
     const ordered = [...members.slice(shift), ...members.slice(0, shift)];
     if (rotate % 2 === 1) ordered.reverse();
-    const options = { jobsWindow: window, timeout, label };
+    const withPools = pools.length > 0 ? { pools: poolsOption } : {};
+    const options = { jobsWindow: window, timeout, label, ...withPools };
     if (rec !== undefined) {
       const nested = new TracedScheduler(...ordered, {
         ...options,
         critical: rec.critical,
         forever: rec.forever,
+        ...(extras !== undefined ? { trigger: extras.trigger } : {}),
       });
       record.scheduler = nested;
     } else if (this.spec.top === "pure") {
-      record.scheduler = new PureScheduler(...ordered, { jobsWindow: window, timeout });
+      record.scheduler = new PureScheduler(...ordered, {
+        jobsWindow: window,
+        timeout,
+        ...withPools,
+      });
     } else {
       record.scheduler = new TracedScheduler(...ordered, { ...options, critical: rejects });
     }
@@ -555,7 +721,18 @@ export class World {
     owner: SchedulerRecord,
     critical: boolean,
     forever: boolean,
+    pools: ReadonlyMap<string, PoolRecord>,
   ): JobRecord {
+    const extras = node.extras;
+    const plain = node.kind === "job" && extras !== undefined;
+    const seen = [...pools.values()];
+    const pool =
+      plain && extras.poolPick !== null && seen.length > 0
+        ? seen[extras.poolPick % seen.length]
+        : undefined;
+    // Never heavier than the window or the pool allow (the run would refuse it).
+    const weight = plain ? Math.min(extras.weight, owner.window, pool?.limit ?? 3) : 1;
+    if (pool !== undefined) this.pooled = true;
     const rec: JobRecord = {
       label,
       job: undefined as unknown as AbstractJob,
@@ -570,8 +747,24 @@ export class World {
         node.kind === "job"
           ? node.behaviours.map((b) => resolveBehaviour(b, forever, this.spec.profile))
           : [],
-      announced: false,
+      trigger: extras?.trigger ?? "allDone",
+      retries: plain ? extras.retries : 0,
+      retryDelay: plain ? extras.retryDelay : 0,
+      retryFactor: plain ? extras.retryFactor : 1,
+      timeout: plain ? extras.timeout : null,
+      weight,
+      pool,
+      announced: 0,
       invoked: false,
+      attempts: 0,
+      attemptStartedAt: 0,
+      context: undefined,
+      timedOut: false,
+      timedOutAttempts: new Set(),
+      retryAt: undefined,
+      failed: false,
+      mustSkip: false,
+      skipped: false,
       settled: undefined,
       done: false,
       cancelled: false,
@@ -590,6 +783,9 @@ export class World {
         owner,
         rec,
         critical,
+        node.pools,
+        pools,
+        extras,
       );
       (rec as { sched: SchedulerRecord }).sched = sched;
       const traced = sched.scheduler as TracedScheduler;
@@ -604,11 +800,26 @@ export class World {
       (rec as { job: AbstractJob }).job = traced;
     } else {
       const shutdown = shutdownOption(node.shutdown, () => this.referee?.onShutdownCall(rec));
+      const options =
+        extras === undefined
+          ? {}
+          : {
+              trigger: rec.trigger,
+              ...(rec.retries > 0
+                ? {
+                    retry: { retries: rec.retries, delay: rec.retryDelay, factor: rec.retryFactor },
+                  }
+                : {}),
+              ...(rec.timeout !== null ? { timeout: rec.timeout } : {}),
+              weight,
+              ...(pool !== undefined ? { pool: pool.name } : {}),
+            };
       (rec as { job: AbstractJob }).job = new Job(this.#jobFunction(rec), {
         label,
         critical,
         forever,
         ...(shutdown ? { shutdown } : {}),
+        ...options,
       });
     }
     this.byJob.set(rec.job, rec);
@@ -620,15 +831,20 @@ export class World {
     return (context) => {
       const referee = this.referee!;
       const run = this.runIndex;
-      referee.onInvoke(rec);
+      referee.onInvoke(rec, context);
+      const attempt = rec.attempts;
+      if (context.attempt !== attempt) {
+        referee.fail(`${rec.label}: context.attempt is ${context.attempt}, not ${attempt}`);
+      }
       const behaviour = rec.behaviours[run]!;
-      const { outcome, timing } = behaviour;
+      const { timing } = behaviour;
+      const outcome = attempt <= (behaviour.failsFirst ?? 0) ? "throw" : behaviour.outcome;
       const produced =
         outcome === "throw"
           ? thrownOf(behaviour.thrown, rec.label, run)
           : valueFor(behaviour.value, rec.label, run);
       const finish = (): unknown => {
-        referee.onSettle(rec, outcome !== "throw", produced);
+        referee.onSettle(rec, outcome !== "throw", produced, attempt);
         if (outcome === "throw") throw produced;
         return produced;
       };
@@ -660,7 +876,9 @@ export class World {
           const early =
             behaviour.ignoresSignal || behaviour.readsSignalLate ? undefined : context.signal;
           return this.clock.sleep(timing, early).then(() => {
-            if (behaviour.readsSignalLate) referee.onLateSignal(rec, context.signal.aborted);
+            if (behaviour.readsSignalLate) {
+              referee.onLateSignal(rec, context.signal.aborted, attempt);
+            }
             return finish();
           });
         }
@@ -670,6 +888,27 @@ export class World {
 }
 
 // ---------------------------------------------------------------- the referee
+
+/**
+ * Whether a job's trigger rule holds, given how its requirements ended
+ * (each failed, succeeded or was skipped): `allDone` always; `allSuccess`
+ * if none failed or was skipped; `oneFailed` if one failed; `noneFailed`
+ * if none failed.
+ */
+function ruleHolds(rec: JobRecord): boolean {
+  const failed = rec.reqs.some((req) => req.done && req.failed);
+  const skipped = rec.reqs.some((req) => req.skipped);
+  switch (rec.trigger) {
+    case "allDone":
+      return true;
+    case "allSuccess":
+      return !failed && !skipped;
+    case "oneFailed":
+      return failed;
+    default:
+      return !failed;
+  }
+}
 
 function abortText(reason: unknown): string {
   if (reason instanceof Error) return reason.message || reason.name;
@@ -687,6 +926,10 @@ function show(value: unknown): string {
 export class Referee {
   readonly violations: string[] = [];
   readonly trace: string[] = [];
+  /** How often the rarer paths were taken, so that a property can check it reaches them. */
+  readonly stats = { skipped: 0, retried: 0, timedOut: 0, poolsFull: 0 };
+  /** Attempts failed by their own timeout whose signal has yet to be seen aborted. */
+  #timedOutContexts: { rec: JobRecord; context: JobContext | undefined }[] = [];
   topStartExpected = false;
   topSettled = false;
 
@@ -695,8 +938,17 @@ export class Referee {
     readonly abortReason: unknown,
   ) {
     for (const rec of world.jobs) {
-      rec.announced = false;
+      rec.announced = 0;
       rec.invoked = false;
+      rec.attempts = 0;
+      rec.attemptStartedAt = 0;
+      rec.context = undefined;
+      rec.timedOut = false;
+      rec.timedOutAttempts = new Set();
+      rec.retryAt = undefined;
+      rec.failed = false;
+      rec.mustSkip = false;
+      rec.skipped = false;
       rec.settled = undefined;
       rec.done = false;
       rec.cancelled = false;
@@ -711,6 +963,8 @@ export class Referee {
       sched.deadline = undefined;
       sched.running = 0;
       sched.maxRunning = 0;
+      sched.used = 0;
+      for (const pool of sched.pools) pool.used = 0;
       sched.ready = new Set();
       sched.doneNonForever = 0;
       sched.doneAll = 0;
@@ -733,22 +987,44 @@ export class Referee {
 
   // -- what the jobs report
 
-  onInvoke(rec: JobRecord): void {
-    this.log(`start ${rec.label}`);
+  onInvoke(rec: JobRecord, context?: JobContext): void {
+    const retrying = rec.retryAt !== undefined;
+    this.log(`start ${rec.label}${retrying ? ` (attempt ${rec.attempts + 1})` : ""}`);
     const owner = rec.owner;
-    if (rec.invoked) this.fail(`${rec.label} started a second time in one run`);
+    if (rec.invoked && !retrying) this.fail(`${rec.label} started a second time in one run`);
+    if (retrying && this.now !== rec.retryAt) {
+      this.fail(
+        `${rec.label}: attempt ${rec.attempts + 1} starts now, but was due at ${rec.retryAt}`,
+      );
+    }
+    if (rec.attempts >= rec.retries + 1) {
+      this.fail(`${rec.label}: attempt ${rec.attempts + 1}, with only ${rec.retries} retries`);
+    }
+    if (!retrying && !ruleHolds(rec)) {
+      this.fail(`${rec.label} started though its rule ${rec.trigger} does not hold`);
+    }
+    const first = !rec.invoked;
     rec.invoked = true;
-    if (!rec.announced) this.fail(`${rec.label} started without a job:started event`);
+    rec.attempts++;
+    rec.attemptStartedAt = this.now;
+    rec.context = context;
+    rec.timedOut = false;
+    rec.retryAt = undefined;
+    rec.settled = undefined;
+    if (rec.announced !== rec.attempts) {
+      this.fail(`${rec.label} started without a job:started event`);
+    }
     if (owner.status !== "running") {
       this.fail(`${rec.label} started while ${owner.label} is ${owner.status}`);
     } else if (owner.endReason !== undefined) {
       this.fail(`${rec.label} started after ${owner.label} met its end (${owner.endReason})`);
     }
-    if (owner.deadline !== undefined && this.now >= owner.deadline) {
+    if (this.#atDeadline(owner)) {
       this.fail(`${rec.label} started at or after the deadline of ${owner.label}`);
     }
     for (const req of rec.reqs) {
-      if (!req.done || !req.job.isDone()) {
+      const finished = req.skipped ? req.job.isSkipped() : req.done && req.job.isDone();
+      if (!finished) {
         this.fail(`${rec.label} started before its requirement ${req.label} was done`);
       }
     }
@@ -756,25 +1032,64 @@ export class Referee {
     if (!job.isRunning() || job.isDone() || job.isCancelled()) {
       this.fail(`${rec.label} does not read as running when it starts`);
     }
+    if (!first) return;
+    // A job keeps its slots (window and pool) from its first attempt to its end.
     owner.ready.delete(rec);
     owner.running++;
+    owner.used += rec.weight;
     owner.maxRunning = Math.max(owner.maxRunning, owner.running);
-    if (owner.running > owner.window) {
+    if (owner.used > owner.window) {
       this.fail(
-        `${owner.label} runs ${owner.running} jobs at once, over its window of ${owner.window}`,
+        `${owner.label} runs jobs of weight ${owner.used} at once, over its window of ${owner.window}`,
       );
+    }
+    const pool = rec.pool;
+    if (pool !== undefined) {
+      pool.used += rec.weight;
+      if (pool.used === pool.limit) this.stats.poolsFull++;
+      if (pool.used > pool.limit) {
+        this.fail(
+          `pool ${pool.name} of ${pool.declaredBy} holds ${pool.used} slots, over its limit of ${pool.limit}`,
+        );
+      }
     }
   }
 
-  onSettle(rec: JobRecord, ok: boolean, value: unknown): void {
+  /**
+   * Whether `sched`'s deadline has come. Its timer fires before anything
+   * else of `sched` due at the same instant; but a pool shared with another
+   * scheduler whose own timer fires at that instant first can start a job of
+   * `sched` then: with pools, only what comes later is late.
+   */
+  #atDeadline(sched: SchedulerRecord): boolean {
+    const deadline = sched.deadline;
+    if (deadline === undefined) return false;
+    return this.now > deadline || (this.now === deadline && !this.world.pooled);
+  }
+
+  /** A job leaves its scheduler's window and its pool. */
+  #giveBack(rec: JobRecord): void {
+    rec.owner.running--;
+    rec.owner.used -= rec.weight;
+    if (rec.pool !== undefined) rec.pool.used -= rec.weight;
+  }
+
+  onSettle(rec: JobRecord, ok: boolean, value: unknown, attempt = rec.attempts): void {
+    if (attempt !== rec.attempts || rec.timedOut || rec.retryAt !== undefined) {
+      this.log(`${rec.label} attempt ${attempt} settles late (ignored)`);
+      return;
+    }
     this.log(`${rec.label} ${ok ? "returns" : "throws"} ${show(value)}`);
     rec.settled = { ok, value };
   }
 
-  onLateSignal(rec: JobRecord, aborted: boolean): void {
-    if (aborted !== rec.cancelled) {
+  onLateSignal(rec: JobRecord, aborted: boolean, attempt: number): void {
+    // Only the last attempt can be cancelled; any attempt can time out.
+    const cancelled = attempt === rec.attempts && rec.cancelled;
+    const timedOut = rec.timedOutAttempts.has(attempt);
+    if (aborted !== (cancelled || timedOut)) {
       this.fail(
-        `${rec.label} reads its signal late: aborted=${aborted}, but it was ${rec.cancelled ? "" : "not "}cancelled`,
+        `${rec.label} reads its signal late: aborted=${aborted}, but it was ${cancelled ? "" : "not "}cancelled and ${timedOut ? "" : "not "}timed out`,
       );
     }
   }
@@ -847,18 +1162,109 @@ export class Referee {
           this.fail(`${type} ${rec.label} while ${owner.label} is not running on`);
         }
         if (rec.pendingReqs > 0) this.fail(`${type} ${rec.label} before its requirements are done`);
+        if (rec.skipped || rec.mustSkip)
+          this.fail(`${type} ${rec.label}, whose rule does not hold`);
         if (type === "job:started") {
-          if (rec.announced) this.fail(`${rec.label} announced twice`);
-          rec.announced = true;
+          if (rec.announced !== rec.attempts) this.fail(`${rec.label} announced twice`);
+          if (rec.attempts > 0 && rec.retryAt === undefined) {
+            this.fail(`${rec.label} starts again though it is not waiting to retry`);
+          }
+          rec.announced++;
         }
         return;
       case "job:done":
       case "job:failed":
         this.#onOutcome(rec, type === "job:failed");
         return;
+      case "job:retried":
+        this.#onRetried(rec);
+        return;
+      case "job:skipped":
+        this.#onSkipped(rec);
+        return;
       default:
         this.#onCancelled(rec);
     }
+  }
+
+  /**
+   * The attempt that just failed without settling: legitimate only as its
+   * own timeout, at the very instant it expires.
+   */
+  #timedOutNow(rec: JobRecord): boolean {
+    if (rec.settled !== undefined) return false;
+    if (rec.timeout === null || this.now !== rec.attemptStartedAt + rec.timeout) {
+      this.fail(`${rec.label} has an outcome before it settled`);
+      return false;
+    }
+    rec.timedOut = true;
+    rec.timedOutAttempts.add(rec.attempts);
+    this.#timedOutContexts.push({ rec, context: rec.context });
+    this.stats.timedOut++;
+    return true;
+  }
+
+  #onRetried(rec: JobRecord): void {
+    const owner = rec.owner;
+    this.log(`job:retried ${rec.label} after attempt ${rec.attempts}`);
+    if (!rec.invoked || rec.done || rec.cancelled || rec.retryAt !== undefined) {
+      this.fail(`${rec.label} retried though it is not running`);
+    }
+    if (owner.status !== "running" || owner.endReason !== undefined) {
+      this.fail(`${rec.label} retried after ${owner.label} met its end`);
+    }
+    if (!this.#timedOutNow(rec) && rec.settled?.ok !== false) {
+      this.fail(`${rec.label} retried though its attempt did not fail`);
+    }
+    if (rec.attempts > rec.retries) {
+      this.fail(`${rec.label} retried after ${rec.attempts} attempts, with ${rec.retries} retries`);
+    }
+    this.stats.retried++;
+    rec.retryAt = this.now + rec.retryDelay * rec.retryFactor ** (rec.attempts - 1);
+    rec.settled = undefined;
+  }
+
+  #onSkipped(rec: JobRecord): void {
+    const owner = rec.owner;
+    this.log(`job:skipped ${rec.label}`);
+    if (owner.status !== "running" || owner.endReason !== undefined) {
+      this.fail(`${rec.label} skipped while ${owner.label} is not running on`);
+    }
+    if (rec.invoked || rec.skipped)
+      this.fail(`${rec.label} skipped though it started or was skipped`);
+    if (rec.pendingReqs > 0) this.fail(`${rec.label} skipped before its requirements finished`);
+    else if (ruleHolds(rec)) this.fail(`${rec.label} skipped though its rule ${rec.trigger} holds`);
+    if (!rec.job.isSkipped()) this.fail(`${rec.label} does not read as skipped`);
+    this.stats.skipped++;
+    rec.skipped = true;
+    rec.mustSkip = false;
+    owner.ready.delete(rec);
+    this.#finished(rec);
+  }
+
+  /** A job is done or skipped: its dependents may be free, and its scheduler may be over. */
+  #finished(rec: JobRecord): void {
+    const owner = rec.owner;
+    owner.doneAll++;
+    if (!rec.forever) owner.doneNonForever++;
+    for (const next of rec.succs) {
+      if (--next.pendingReqs === 0) this.#free(next);
+    }
+    if (rec.done && rec.failed && rec.critical) {
+      this.endScheduler(owner, "critical", rec);
+    } else if (
+      owner.nonForever > 0
+        ? owner.doneNonForever === owner.nonForever
+        : owner.doneAll === owner.children.length
+    ) {
+      this.endScheduler(owner, "fine");
+    }
+  }
+
+  /** Every requirement of `rec` has finished: it is ready if its rule holds, else it must be skipped. */
+  #free(rec: JobRecord): void {
+    if (ruleHolds(rec)) rec.owner.ready.add(rec);
+    else rec.mustSkip = true;
   }
 
   #onOutcome(rec: JobRecord, failed: boolean): void {
@@ -870,12 +1276,29 @@ export class Referee {
     if (owner.status !== "running" || owner.endReason !== undefined) {
       this.fail(`the outcome of ${rec.label} counts after ${owner.label} met its end`);
     }
-    if (owner.deadline !== undefined && this.now >= owner.deadline) {
+    if (this.#atDeadline(owner)) {
       this.fail(`the outcome of ${rec.label} counts at or after the deadline of ${owner.label}`);
+    }
+    if (rec.retryAt !== undefined) this.fail(`${rec.label} has an outcome while waiting to retry`);
+    if (this.#timedOutNow(rec)) {
+      const error = rec.job.raisedException();
+      if (
+        !failed ||
+        !(error instanceof TimeoutError) ||
+        !error.message.includes(`timed out after ${rec.timeout} ms`)
+      ) {
+        this.fail(`${rec.label} timed out but reads as ${failed ? show(error) : "done"}`);
+      }
+      rec.settled = { ok: false, value: error };
+    }
+    if (failed && rec.attempts <= rec.retries) {
+      this.fail(
+        `${rec.label} failed for good after ${rec.attempts} attempts, with ${rec.retries} retries`,
+      );
     }
     const settled = rec.settled;
     if (settled === undefined) {
-      this.fail(`${rec.label} has an outcome before it settled`);
+      // Reported by #timedOutNow.
     } else if (settled.ok === failed) {
       this.fail(
         `${rec.label} ${settled.ok ? "returned" : "threw"} but reads as ${failed ? "failed" : "done"}`,
@@ -889,21 +1312,9 @@ export class Referee {
       this.fail(`nested ${rec.label} has an outcome before it ended`);
     }
     rec.done = true;
-    owner.running--;
-    owner.doneAll++;
-    if (!rec.forever) owner.doneNonForever++;
-    for (const next of rec.succs) {
-      if (--next.pendingReqs === 0) owner.ready.add(next);
-    }
-    if (failed && rec.critical) {
-      this.endScheduler(owner, "critical", rec);
-    } else if (
-      owner.nonForever > 0
-        ? owner.doneNonForever === owner.nonForever
-        : owner.doneAll === owner.children.length
-    ) {
-      this.endScheduler(owner, "fine");
-    }
+    rec.failed = failed;
+    this.#giveBack(rec);
+    this.#finished(rec);
   }
 
   #onCancelled(rec: JobRecord): void {
@@ -916,7 +1327,8 @@ export class Referee {
     if (owner.endReason === undefined)
       this.fail(`${rec.label} cancelled while ${owner.label} runs on`);
     rec.cancelled = true;
-    owner.running--;
+    rec.retryAt = undefined;
+    this.#giveBack(rec);
     if (!rec.job.isCancelled() || rec.job.isDone()) {
       this.fail(`${rec.label} does not read as cancelled`);
     }
@@ -962,7 +1374,7 @@ export class Referee {
     sched.startedAt = this.now;
     sched.deadline = sched.timeout === null ? undefined : this.now + sched.timeout;
     for (const child of sched.children) {
-      if (child.pendingReqs === 0) sched.ready.add(child);
+      if (child.pendingReqs === 0) this.#free(child);
     }
     if (sched.children.length === 0) this.endScheduler(sched, "fine");
   }
@@ -1038,18 +1450,58 @@ export class Referee {
         this.fail(`${sched.label} met its end (${sched.endReason}) but did not end`);
       }
       if (sched.status !== "running" || sched.endReason !== undefined) continue;
-      if (sched.ready.size > 0 && sched.running < sched.window) {
-        const first = sched.ready.values().next().value as JobRecord;
-        this.fail(
-          `${sched.label} runs ${sched.running} job(s) (window ${sched.window}) while ${first.label} is ready`,
-        );
+      this.#checkIdleSlots(sched);
+      for (const child of sched.children) {
+        if (child.mustSkip)
+          this.fail(`${child.label}: its rule ${child.trigger} fails, yet it is not skipped`);
+        if (child.retryAt !== undefined && this.now > child.retryAt) {
+          this.fail(`${child.label}: attempt ${child.attempts + 1} was due at ${child.retryAt}`);
+        }
+        const deadline =
+          child.timeout === null ? undefined : child.attemptStartedAt + child.timeout;
+        const runningAttempt =
+          child.invoked && !child.done && !child.cancelled && child.retryAt === undefined;
+        if (runningAttempt && deadline !== undefined && this.now > deadline) {
+          this.fail(`${child.label} runs on past its own timeout (${deadline})`);
+        }
       }
       if (sched.deadline !== undefined && this.now > sched.deadline) {
         this.fail(`${sched.label} still runs after its deadline ${sched.deadline}`);
       }
     }
+    for (const { rec, context } of this.#timedOutContexts) {
+      const signal = context?.signal;
+      if (signal !== undefined && !(signal.aborted && signal.reason instanceof TimeoutError)) {
+        this.fail(`${rec.label} timed out, but its signal is not aborted with a TimeoutError`);
+      }
+    }
+    this.#timedOutContexts = [];
     if (this.world.top.status === "ended" && !this.topSettled) {
       this.fail("run() did not settle once the scheduler ended and its jobs were shut down");
+    }
+  }
+
+  /**
+   * A slot must not stay idle while a job is ready: if every ready job fits
+   * in the room left in the window, none may wait unless its pool is full.
+   * (The window is served in order, so a ready job that does not fit may
+   * hold up lighter ones behind it: then nothing is required.)
+   */
+  #checkIdleSlots(sched: SchedulerRecord): void {
+    if (sched.ready.size === 0) return;
+    let heaviest = 0;
+    let startable: JobRecord | undefined;
+    for (const rec of sched.ready) {
+      heaviest = Math.max(heaviest, rec.weight);
+      const pool = rec.pool;
+      if (startable === undefined && (pool === undefined || pool.used + rec.weight <= pool.limit)) {
+        startable = rec;
+      }
+    }
+    if (startable !== undefined && sched.used + heaviest <= sched.window) {
+      this.fail(
+        `${sched.label} holds ${sched.used} slot(s) (window ${sched.window}) while ${startable.label} is ready`,
+      );
     }
   }
 
@@ -1079,7 +1531,17 @@ export class Referee {
         if (job.isDone() && !job.isRunning()) this.fail(`${child.label}: done but not running`);
         if (job.isRunning() && !job.isScheduled())
           this.fail(`${child.label}: running but not scheduled`);
-        if (child.done) {
+        if (job.isSkipped() !== child.skipped) {
+          this.fail(`${child.label}: isSkipped() is ${job.isSkipped()}, skipped=${child.skipped}`);
+        }
+        if (child.sched === undefined && job.attempts() !== child.attempts) {
+          this.fail(`${child.label}: attempts() is ${job.attempts()}, it made ${child.attempts}`);
+        }
+        if (child.skipped) {
+          if (job.isRunning() || job.isDone() || job.isCancelled() || job.isScheduled()) {
+            this.fail(`${child.label} was skipped but reads as ${states}`);
+          }
+        } else if (child.done) {
           if (!job.isDone() || job.isCancelled())
             this.fail(`${child.label} should read as done: ${states}`);
           const settled = child.settled;
@@ -1113,7 +1575,7 @@ export class Referee {
       }
       if (sched.endReason === "fine") {
         for (const child of sched.children) {
-          if (!child.forever && !child.done) {
+          if (!child.forever && !child.done && !child.skipped) {
             this.fail(`${sched.label} ended fine but ${child.label} is not done`);
           }
         }
@@ -1148,6 +1610,8 @@ export interface SchedulerReport {
 /** What a run looked like, for properties that predict more than the referee. */
 export interface RunReport {
   readonly endReason: EndReason | undefined;
+  /** Skips, retries, per-job timeouts and full pools seen in the run. */
+  readonly stats: Readonly<Referee["stats"]>;
   /** By label: `top`, then the path of indices (`3`, `3.1`, ...). */
   readonly schedulers: ReadonlyMap<string, SchedulerReport>;
 }
@@ -1243,7 +1707,7 @@ async function runOnce(world: World, index: number): Promise<RunReport> {
       status: sched.status,
     });
   }
-  return { endReason: top.endReason, schedulers };
+  return { endReason: top.endReason, stats: referee.stats, schedulers };
 }
 
 /**
