@@ -186,5 +186,36 @@ describe("a service in a workflow file", { skip: process.platform !== "linux" },
     expect("16:48", "expected a number of window slots >= 1");
     assert.match(report, /unknown pool "bd".*\(did you mean "db"\?\)/);
     assert.match(report, /12 mistakes found; nothing was run\./);
+
+    // A weight no pool can give, counting the slots an enclosing group holds in it.
+    const pools = join(dir, "pools.yaml");
+    await writeFile(
+      pools,
+      [
+        "pools: { db: 2 }", // 1
+        "jobs:", // 2
+        "  - { id: a, run: [node, -e, '0'], pool: db, weight: 3 }", // 3
+        "  - id: g", // 4
+        "    pool: db", // 5
+        "    weight: 2", // 6
+        "    jobs:", // 7
+        "      - { id: b, run: [node, -e, '0'], pool: db }", // 8
+        "",
+      ].join("\n"),
+    );
+    const full = await asyncjobs("check", pools);
+    assert.equal(full.code, 2);
+    assert.ok(
+      full.err.includes(
+        `${pools}:3:54: weight 3 is more than the 2 slots of pool "db": the job could never start`,
+      ),
+      full.err,
+    );
+    assert.ok(
+      full.err.includes(
+        `${pools}:8:46: weight 1, with 2 held by its enclosing groups, is more than the 2 slots of pool "db"`,
+      ),
+      full.err,
+    );
   });
 });

@@ -226,7 +226,7 @@ function checkSemantics(locator: Locator, data: unknown): void {
     list: unknown,
     listPath: Path,
     inheritedShell: unknown,
-    pools: ReadonlySet<string>,
+    pools: PoolScope,
     window: unknown,
   ): void => {
     if (!Array.isArray(list)) return;
@@ -287,11 +287,12 @@ function checkSemantics(locator: Locator, data: unknown): void {
             );
           }
         }
-        walk(entry.jobs, [...path, "jobs"], shell, withPools(pools, entry.pools), entry.window);
+        walk(entry.jobs, [...path, "jobs"], shell, innerScope(pools, entry), entry.window);
       }
     });
   };
-  walk(data.jobs, ["jobs"], data.shell, withPools(new Set(), data.pools), data.window);
+  const top = { limits: new Map(), held: new Map() };
+  walk(data.jobs, ["jobs"], data.shell, innerScope(top, { pools: data.pools }), data.window);
 
   const allIds = [...byId.keys()];
   for (const info of entries) {
@@ -319,35 +320,65 @@ function checkSemantics(locator: Locator, data: unknown): void {
   for (const members of groups.values()) reportCycles(locator, members, byId);
 }
 
-/** The pool names in scope below a group: those of the groups above, and its own. */
-function withPools(outer: ReadonlySet<string>, declared: unknown): ReadonlySet<string> {
-  if (!isRecord(declared)) return outer;
-  return new Set([...outer, ...Object.keys(declared)]);
+/** What the jobs of a group may know about pools. */
+interface PoolScope {
+  /** The pools declared by the group and those above it, with their limits. */
+  limits: ReadonlyMap<string, unknown>;
+  /** Slots of each pool held by the enclosing groups while their jobs run. */
+  held: ReadonlyMap<string, number>;
+}
+
+/** The scope below a group: its own pools added, and the slots it holds itself. */
+function innerScope(outer: PoolScope, group: Record<string, unknown>): PoolScope {
+  const { pools, pool, weight } = group;
+  const limits = isRecord(pools)
+    ? new Map([...outer.limits, ...Object.entries(pools)])
+    : outer.limits;
+  if (typeof pool !== "string") return { limits, held: outer.held };
+  const held = new Map(outer.held);
+  held.set(pool, (held.get(pool) ?? 0) + (typeof weight === "number" ? weight : 1));
+  return { limits, held };
 }
 
 /**
  * A job's pool must be declared (pools:) by its group or one that holds it,
- * and its weight must fit its group's window: otherwise it could never start.
+ * and its weight must fit its group's window and its pool's limit:
+ * otherwise it could never start.
  */
 function checkPoolAndWeight(
   locator: Locator,
   entry: Record<string, unknown>,
   path: Path,
-  pools: ReadonlySet<string>,
+  scope: PoolScope,
   window: unknown,
 ): void {
   const { pool, weight } = entry;
-  if (typeof pool === "string" && pool !== "" && !pools.has(pool)) {
+  if (typeof pool === "string" && pool !== "" && !scope.limits.has(pool)) {
     locator.add(
       `unknown pool "${pool}": declare it under pools: in this group or one that holds it` +
-        suggestion(pool, pools),
+        suggestion(pool, scope.limits.keys()),
       locator.node([...path, "pool"]),
     );
   }
+  const slots = typeof weight === "number" ? weight : 1;
   if (typeof weight === "number" && typeof window === "number" && window > 0 && weight > window) {
     locator.add(
       `weight ${weight} is more than the window of ${window} of its group: the job could never start`,
       locator.node([...path, "weight"]),
+    );
+  }
+  const limit = typeof pool === "string" ? scope.limits.get(pool) : undefined;
+  if (typeof limit !== "number") return;
+  // A group in the pool holds its slots while its own jobs run: they get only what is left.
+  const held = scope.held.get(pool as string) ?? 0;
+  if (slots + held > limit) {
+    const needs =
+      held === 0
+        ? `weight ${slots} is`
+        : `weight ${slots}, with ${held} held by its enclosing groups, is`;
+    locator.add(
+      `${needs} more than the ${limit} slot${limit === 1 ? "" : "s"} of pool "${pool}": the job could never start`,
+      locator.node([...path, typeof weight === "number" ? "weight" : "pool"]),
     );
   }
 }
