@@ -29,7 +29,7 @@ import {
 } from "asyncjobs/node";
 import { makeTestKeys, type TestKeys } from "./ssh/keys.js";
 import { pollUntil } from "./ssh/processes.js";
-import { pgrep, silentServer, uniqueSeconds } from "./ssh/remote.js";
+import { pgrep, runExample, silentServer, uniqueSeconds } from "./ssh/remote.js";
 import { Sshd, sshdUnavailable } from "./ssh/sshd.js";
 
 const missing = sshdUnavailable();
@@ -330,6 +330,16 @@ describe("SshJob on loopback servers", { skip, timeout: 60_000 }, () => {
       [first.isConnected, second.isConnected, target.isConnected],
       [false, false, false],
     );
+  });
+
+  it("runs the README example against a local sshd", async () => {
+    const { stdout } = await runExample("ssh-local", {
+      SSH_TARGET: `127.0.0.1:${server.port}`,
+      SSH_KEY: keys.userKey,
+    });
+    assert.match(stdout, /^\[127\.0\.0\.1:\d+\] hello from /m);
+    assert.match(stdout, /ssh-local\.ts has \d+ lines$/m);
+    assert.match(stdout, /^ok: true; kernel: Linux /m);
   });
 });
 

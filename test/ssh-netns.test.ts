@@ -17,7 +17,7 @@ import {
 import { makeTestKeys, type TestKeys } from "./ssh/keys.js";
 import { type LabHost, NetLab, netnsUnavailable } from "./ssh/netns.js";
 import { pollUntil } from "./ssh/processes.js";
-import { pgrep, uniqueSeconds } from "./ssh/remote.js";
+import { pgrep, runExample, uniqueSeconds } from "./ssh/remote.js";
 import { Sshd, sshdUnavailable } from "./ssh/sshd.js";
 
 const reason = sshdUnavailable() ?? (await netnsUnavailable());
@@ -34,6 +34,8 @@ describe("SshJob across network namespaces", { skip: reason ?? false, timeout: 6
   let b: LabHost;
   let c: LabHost;
   let d: LabHost;
+  let e: LabHost;
+  let f: LabHost;
 
   before(async () => {
     keys = await makeTestKeys();
@@ -42,9 +44,11 @@ describe("SshJob across network namespaces", { skip: reason ?? false, timeout: 6
     b = await lab.add(a);
     c = await lab.add(b);
     d = await lab.add();
+    e = await lab.add(a);
+    f = await lab.add(a);
     servers.push(
       ...(await Promise.all(
-        [a, b, c, d].map((host) =>
+        [a, b, c, d, e, f].map((host) =>
           Sshd.start({ keys, address: host.address, port: PORT, netns: host.netns }),
         ),
       )),
@@ -142,9 +146,23 @@ describe("SshJob across network namespaces", { skip: reason ?? false, timeout: 6
     );
   });
 
+  it("runs the three-hosts example through its gateway", async () => {
+    const { stdout } = await runExample("ssh-three-hosts", {
+      GATEWAY: `${a.address}:${PORT}`,
+      HOSTS: [b, e, f].map((host) => `${host.address}:${PORT}`).join(","),
+      SSH_KEY: keys.userKey,
+    });
+    const table = stdout.trimEnd().split("\n");
+    assert.deepEqual(
+      table.slice(1, 4).map((line) => line.split(/\s+/).slice(0, 3).join(" ")),
+      ["node1 ok 0", "node2 ok 0", "node3 ok 0"],
+    );
+    assert.equal(table[4], "3/3 node(s) ok");
+  });
+
   /** What `hostname -I` prints in a namespace: its own address, then those of its children's links. */
   function expectedAddresses(host: LabHost): string[] {
-    const children = [a, b, c, d].filter((other) => other.parent === host);
+    const children = [a, b, c, d, e, f].filter((other) => other.parent === host);
     return [host.address, ...children.map((child) => child.parentAddress)];
   }
 });

@@ -52,3 +52,19 @@ export function uniqueSeconds(): string {
   // sleep accepts fractional seconds: the digits make the command line unique.
   return `${900 + Math.floor(Math.random() * 99)}.${process.pid}${Math.floor(Math.random() * 1000)}`;
 }
+
+/** Runs examples/<name>.ts with more environment variables; resolves with its output. */
+export function runExample(
+  name: string,
+  env: Record<string, string>,
+): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", `examples/${name}.ts`],
+      { env: { ...process.env, ...env }, timeout: 30_000 },
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve({ stdout, stderr }),
+    );
+  });
+}
