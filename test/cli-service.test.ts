@@ -72,6 +72,13 @@ function serverPid(out: string): number {
   return Number(match[1]);
 }
 
+/** Writes a workflow file, one item per line, into the test's directory. */
+async function fixture(name: string, lines: string[]): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, `${lines.join("\n")}\n`);
+  return file;
+}
+
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "asyncjobs-service-test-"));
 });
@@ -140,29 +147,24 @@ describe("a service in a workflow file", { skip: process.platform !== "linux" },
     assert.equal(valid.code, 0, valid.err);
     assert.match(valid.out, /valid, 4 jobs, no cycle/);
 
-    const file = join(dir, "broken.yaml");
-    await writeFile(
-      file,
-      [
-        "window: 2", // 1
-        "pools: { db: 0 }", // 2
-        "jobs:", // 3
-        "  - id: a", // 4
-        "    run: [node, -e, '0']", // 5
-        "    trigger: sometimes", // 6
-        "    retry: { tries: 2, delay: 5 }", // 7
-        "    weight: 3", // 8
-        "    pool: bd", // 9
-        "    timeout: 30", // 10
-        "    pools: { x: 1 }", // 11
-        "  - id: g", // 12
-        "    readyWhen: listening", // 13
-        "    retry: often", // 14
-        "    jobs:", // 15
-        "      - { id: c, run: [node, -e, '0'], weight: 0 }", // 16
-        "",
-      ].join("\n"),
-    );
+    const file = await fixture("broken.yaml", [
+      "window: 2", // 1
+      "pools: { db: 0 }", // 2
+      "jobs:", // 3
+      "  - id: a", // 4
+      "    run: [node, -e, '0']", // 5
+      "    trigger: sometimes", // 6
+      "    retry: { tries: 2, delay: 5 }", // 7
+      "    weight: 3", // 8
+      "    pool: bd", // 9
+      "    timeout: 30", // 10
+      "    pools: { x: 1 }", // 11
+      "  - id: g", // 12
+      "    readyWhen: listening", // 13
+      "    retry: often", // 14
+      "    jobs:", // 15
+      "      - { id: c, run: [node, -e, '0'], weight: 0 }", // 16
+    ]);
     const checked = await asyncjobs("check", file);
     assert.equal(checked.code, 2);
     const report = checked.err;
@@ -188,21 +190,16 @@ describe("a service in a workflow file", { skip: process.platform !== "linux" },
     assert.match(report, /12 mistakes found; nothing was run\./);
 
     // A weight no pool can give, counting the slots an enclosing group holds in it.
-    const pools = join(dir, "pools.yaml");
-    await writeFile(
-      pools,
-      [
-        "pools: { db: 2 }", // 1
-        "jobs:", // 2
-        "  - { id: a, run: [node, -e, '0'], pool: db, weight: 3 }", // 3
-        "  - id: g", // 4
-        "    pool: db", // 5
-        "    weight: 2", // 6
-        "    jobs:", // 7
-        "      - { id: b, run: [node, -e, '0'], pool: db }", // 8
-        "",
-      ].join("\n"),
-    );
+    const pools = await fixture("pools.yaml", [
+      "pools: { db: 2 }", // 1
+      "jobs:", // 2
+      "  - { id: a, run: [node, -e, '0'], pool: db, weight: 3 }", // 3
+      "  - id: g", // 4
+      "    pool: db", // 5
+      "    weight: 2", // 6
+      "    jobs:", // 7
+      "      - { id: b, run: [node, -e, '0'], pool: db }", // 8
+    ]);
     const full = await asyncjobs("check", pools);
     assert.equal(full.code, 2);
     assert.ok(
