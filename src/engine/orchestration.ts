@@ -568,6 +568,10 @@ class Orchestration {
     job._state = DONE;
     job._raised = raised;
     job._outcome = outcome;
+    // A done job's context tells nothing more than "not cancelled, one
+    // attempt": let it go, so that a long run of short jobs does not keep one
+    // per job (after retries it is kept, for attempts()).
+    if (run._attempt === 1) job._context = undefined;
     this.#running--;
     emitJobEvent(this.#scheduler, raised ? "job:failed" : "job:done", job);
     if (!job.forever) this.#remaining--;
@@ -645,7 +649,9 @@ class Orchestration {
     scheduler._status = status;
     scheduler._culprit = culprit;
     scheduler._abortReason = abortReason;
-    const reason = cancellationReason(scheduler, status, culprit, abortReason);
+    // The reason is an Error (with its stack): made only if a job is cancelled.
+    let reason: unknown;
+    let reasonMade = false;
     const jobs = this.#jobs;
     let holding: AbstractJob[] | undefined;
     for (let k = 0; k < jobs.length; k++) {
@@ -655,6 +661,10 @@ class Orchestration {
         if (run._timer !== undefined) {
           clearTimeout(run._timer);
           run._timer = undefined;
+        }
+        if (!reasonMade) {
+          reason = cancellationReason(scheduler, status, culprit, abortReason);
+          reasonMade = true;
         }
         run.cancel(reason);
         emitJobEvent(scheduler, "job:cancelled", job);
@@ -716,13 +726,17 @@ function resetNested(scheduler: PureScheduler): void {
   scheduler._culprit = undefined;
   scheduler._abortReason = undefined;
   scheduler._shutdownAnswer = undefined;
-  for (const job of scheduler._members) {
-    job._state = IDLE;
-    job._raised = false;
-    job._outcome = undefined;
-    job._context = undefined;
-    if (isScheduler(job)) resetNested(job);
-  }
+  // forEach, not for-of: this runs once per run over every nested job, before
+  // the optimiser steps in, and a for-of would allocate a result per job.
+  scheduler._members.forEach(resetJob);
+}
+
+function resetJob(job: AbstractJob): void {
+  job._state = IDLE;
+  job._raised = false;
+  job._outcome = undefined;
+  job._context = undefined;
+  if (isScheduler(job)) resetNested(job);
 }
 
 function cancellationReason(

@@ -319,7 +319,8 @@ export abstract class AbstractJob<T = unknown> {
 
   /** How many attempts the job made in its last run (more than 1 after retries). */
   attempts(): number {
-    return this._context?._attempt ?? 0;
+    // A run lets go of a done job's context after a single attempt.
+    return this._context?._attempt ?? (this._state === DONE ? 1 : 0);
   }
 
   /** What the job threw, if it is done and raised; `undefined` otherwise. */
