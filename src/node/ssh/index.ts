@@ -38,6 +38,7 @@ export {
   type SshOutputSource,
   silentFormatter,
 } from "./formatters.js";
+export { type SshHostEntry, SshInventory, type SshInventoryData } from "./inventory.js";
 export { type SshCommandLike, SshJob, type SshJobOptions } from "./job.js";
 export {
   parseSshTarget,
