@@ -5,6 +5,7 @@
  */
 import type { PureScheduler } from "../engine/pure-scheduler.js";
 import { CommandJob } from "../node/command-job.js";
+import { SshNode } from "../node/ssh/node.js";
 import type { Invocation } from "./cli.js";
 import { formatDuration } from "./duration.js";
 import { LiveView } from "./live-view.js";
@@ -131,6 +132,8 @@ export async function runWorkflow(
     if (model.started === undefined) refused = error;
   }
   await CommandJob.whenAllGone();
+  // Open SSH connections would keep the process alive.
+  await SshNode.closeAll();
   view.stop();
   stopListening();
   process.off("exit", killOnExit);

@@ -13,6 +13,10 @@ import type { ExtraJobOptions } from "../jobs/extras.js";
 import type { RetryOptions } from "../jobs/retry.js";
 import { CommandJob } from "../node/command-job.js";
 import { CommandLineError, splitCommandLine } from "../node/command-line.js";
+import type { SshInventory } from "../node/ssh/inventory.js";
+import type { SshJob } from "../node/ssh/job.js";
+import type { SshNode } from "../node/ssh/node.js";
+import { LOCAL_HOST, remoteCommandJob, workflowHosts } from "../node/ssh/workflow.js";
 import { type Diagnostic, suggestion, WorkflowError } from "./diagnostics.js";
 import { parseDuration } from "./duration.js";
 import {
@@ -38,6 +42,8 @@ interface Inherited {
   shell: boolean | string;
   cwd: string | undefined;
   env: Record<string, string> | undefined;
+  on: string | undefined;
+  via: string | string[] | undefined;
 }
 
 class Locator {
@@ -228,6 +234,7 @@ function checkSemantics(locator: Locator, data: unknown): void {
     inheritedShell: unknown,
     pools: PoolScope,
     window: unknown,
+    inheritedOn: unknown,
   ): void => {
     if (!Array.isArray(list)) return;
     const group = listPath.join("/");
@@ -254,6 +261,9 @@ function checkSemantics(locator: Locator, data: unknown): void {
       }
       checkPoolAndWeight(locator, entry, path, pools, window);
       const shell = entry.shell ?? inheritedShell;
+      const on = entry.on ?? inheritedOn;
+      // A remote command line is read by the host's shell, as with ssh.
+      const remote = typeof on === "string" && on !== LOCAL_HOST;
       const hasRun = entry.run !== undefined;
       const hasJobs = entry.jobs !== undefined;
       if (hasRun && hasJobs) {
@@ -275,8 +285,14 @@ function checkSemantics(locator: Locator, data: unknown): void {
             );
           }
         }
-        if (typeof entry.run === "string" && (shell === undefined || shell === false)) {
+        if (typeof entry.run === "string" && (shell === undefined || shell === false) && !remote) {
           checkCommandLine(locator, entry.run, [...path, "run"]);
+        }
+        if (remote && entry.readyWhen !== undefined) {
+          locator.add(
+            `"readyWhen" applies to local commands, not to one on a host (on: ${on})`,
+            locator.keyNode(path, "readyWhen"),
+          );
         }
       } else {
         for (const key of ["capture", "readyWhen"]) {
@@ -287,12 +303,19 @@ function checkSemantics(locator: Locator, data: unknown): void {
             );
           }
         }
-        walk(entry.jobs, [...path, "jobs"], shell, innerScope(pools, entry), entry.window);
+        walk(entry.jobs, [...path, "jobs"], shell, innerScope(pools, entry), entry.window, on);
       }
     });
   };
   const top = { limits: new Map(), held: new Map() };
-  walk(data.jobs, ["jobs"], data.shell, innerScope(top, { pools: data.pools }), data.window);
+  walk(
+    data.jobs,
+    ["jobs"],
+    data.shell,
+    innerScope(top, { pools: data.pools }),
+    data.window,
+    data.on,
+  );
 
   const allIds = [...byId.keys()];
   for (const info of entries) {
@@ -453,6 +476,8 @@ function inherit(
     shell?: boolean | string | undefined;
     cwd?: string | undefined;
     env?: Record<string, string | number | boolean> | undefined;
+    on?: string | undefined;
+    via?: string | string[] | undefined;
   },
 ): Inherited {
   const env = stringEnv(entry.env);
@@ -460,6 +485,8 @@ function inherit(
     shell: entry.shell ?? parent.shell,
     cwd: entry.cwd ?? parent.cwd,
     env: env === undefined ? parent.env : { ...parent.env, ...env },
+    on: entry.on ?? parent.on,
+    via: entry.via ?? parent.via,
   };
 }
 
@@ -497,7 +524,16 @@ export function buildWorkflow(
   overrides: WorkflowOverrides = {},
 ): Scheduler {
   const { spec } = workflow;
-  const top = inherit({ shell: false, cwd: undefined, env: undefined }, spec);
+  const top = inherit(
+    { shell: false, cwd: undefined, env: undefined, on: undefined, via: undefined },
+    spec,
+  );
+  let hosts: SshInventory;
+  try {
+    hosts = workflowHosts(workflow.file, spec.hosts);
+  } catch (error) {
+    throw new WorkflowError(workflow.file, (error as Error).message);
+  }
   const scheduler = new Scheduler({
     label: spec.label ?? workflow.file,
     critical: spec.critical ?? true,
@@ -505,11 +541,17 @@ export function buildWorkflow(
     timeout: overrides.timeout ?? durationOf(spec.timeout) ?? null,
     ...(spec.pools === undefined ? {} : { pools: spec.pools }),
   });
-  addJobs(scheduler, spec.jobs, top);
+  addJobs(scheduler, spec.jobs, top, hosts, workflow.file);
   return scheduler;
 }
 
-function addJobs(scheduler: Scheduler, entries: readonly JobEntry[], settings: Inherited): void {
+function addJobs(
+  scheduler: Scheduler,
+  entries: readonly JobEntry[],
+  settings: Inherited,
+  hosts: SshInventory,
+  file: string,
+): void {
   const made = new Map<string, AbstractJob>();
   const pending: [AbstractJob, JobEntry][] = [];
   for (const entry of entries) {
@@ -525,8 +567,10 @@ function addJobs(scheduler: Scheduler, entries: readonly JobEntry[], settings: I
         ...(entry.pools === undefined ? {} : { pools: entry.pools }),
         ...extrasOf(entry),
       });
-      addJobs(group, entry.jobs, own);
+      addJobs(group, entry.jobs, own, hosts, file);
       job = group;
+    } else if (own.on !== undefined && own.on !== LOCAL_HOST) {
+      job = remoteJob(entry, own, hosts, file);
     } else {
       const label = entry.label ?? entry.id;
       job = new CommandJob(entry.run!, {
@@ -552,4 +596,28 @@ function addJobs(scheduler: Scheduler, entries: readonly JobEntry[], settings: I
       if (required) job.requires(required);
     }
   }
+}
+
+/** The SshJob of a `run:` entry with `on:` (a name of the hosts inventory, or a target). */
+function remoteJob(entry: JobEntry, own: Inherited, hosts: SshInventory, file: string): SshJob {
+  let node: SshNode;
+  try {
+    node = hosts.node(own.on!, own.via);
+  } catch (error) {
+    throw new WorkflowError(
+      file,
+      `job ${entry.id ?? entry.label ?? "?"}: ${(error as Error).message}`,
+    );
+  }
+  const label = entry.label ?? entry.id;
+  return remoteCommandJob(node, entry.run!, {
+    ...(label === undefined ? {} : { label }),
+    critical: entry.critical ?? true,
+    forever: entry.forever ?? false,
+    timeout: durationOf(entry.timeout) ?? null,
+    ...(own.cwd === undefined ? {} : { cwd: own.cwd }),
+    ...(own.env === undefined ? {} : { env: own.env }),
+    capture: entry.capture ?? false,
+    ...extrasOf(entry),
+  });
 }

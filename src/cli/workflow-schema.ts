@@ -94,6 +94,15 @@ const shell = z.union([z.boolean(), z.string()], {
   error: "expected true, false, or the path of a shell",
 });
 
+/** A host for on: and via:, a name of the hosts inventory or a target. */
+const host = text("a host: a name of the hosts inventory, or [user@]host[:port]").min(1, {
+  error: "the host is empty",
+});
+
+const gateways = z.union([host, z.array(host)], {
+  error: "expected a gateway host, or a list of them (the nearest first)",
+});
+
 /** Keys shared by the top of the file, groups and jobs. */
 const common = {
   label: text("a label (a string)").optional(),
@@ -102,6 +111,8 @@ const common = {
   shell: shell.optional(),
   cwd: text("a directory (a string)").optional(),
   env: environment.optional(),
+  on: host.optional(),
+  via: gateways.optional(),
 };
 
 /** Keys the top of the file, groups and jobs all accept. */
@@ -112,6 +123,10 @@ interface CommonKeys {
   shell?: boolean | string | undefined;
   cwd?: string | undefined;
   env?: Record<string, string | number | boolean> | undefined;
+  /** The host the commands run on (`local`: here). */
+  on?: string | undefined;
+  /** The gateways on the way to it, the nearest first. */
+  via?: string | string[] | undefined;
 }
 
 /** A job's `retry:` key: a number of retries, or a policy whose durations are text. */
@@ -144,6 +159,8 @@ export interface JobEntry extends CommonKeys {
 
 /** The whole file. */
 export interface WorkflowSpec extends CommonKeys {
+  /** The path of a hosts inventory file, relative to the workflow file. */
+  hosts?: string | undefined;
   window?: number | undefined;
   pools?: Record<string, number> | undefined;
   jobs: JobEntry[];
@@ -182,6 +199,7 @@ const jobEntry: z.ZodType<JobEntry> = z.strictObject(
 export const workflowSchema: z.ZodType<WorkflowSpec> = z.strictObject(
   {
     ...common,
+    hosts: text("the path of a hosts inventory file").optional(),
     window: window.optional(),
     pools: pools.optional(),
     jobs: z
@@ -212,6 +230,8 @@ export const JOB_KEYS: readonly string[] = [
   "pool",
   "readyWhen",
   "pools",
+  "on",
+  "via",
 ];
 
 /** The keys of a `retry:` mapping, for suggestions. */
@@ -227,5 +247,8 @@ export const TOP_KEYS: readonly string[] = [
   "shell",
   "cwd",
   "env",
+  "hosts",
+  "on",
+  "via",
   "jobs",
 ];
