@@ -4,29 +4,16 @@
  * loopback.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeTestKeys, type TestKeys } from "./ssh/keys.js";
+import { cli } from "./ssh/remote.js";
 import { Sshd, sshdUnavailable } from "./ssh/sshd.js";
 
 const missing = sshdUnavailable();
 const skip = missing !== undefined && process.env.CI === undefined ? missing : false;
-
-/** Runs the command line; resolves with its exit code and output. */
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", ...args],
-      { timeout: 30_000, env: { ...process.env, NO_COLOR: "1" } },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 describe("asyncjobs run with on: and via:", { skip, timeout: 60_000 }, () => {
   let keys: TestKeys;

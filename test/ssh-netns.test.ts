@@ -4,6 +4,9 @@
  * (with the reason) where namespaces cannot be made: not root, no `ip`.
  */
 import assert from "node:assert/strict";
+import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
   captureFormatter,
@@ -17,7 +20,7 @@ import {
 import { makeTestKeys, type TestKeys } from "./ssh/keys.js";
 import { type LabHost, NetLab, netnsUnavailable } from "./ssh/netns.js";
 import { pollUntil } from "./ssh/processes.js";
-import { pgrep, runExample, uniqueSeconds } from "./ssh/remote.js";
+import { cli, pgrep, runExample, uniqueSeconds } from "./ssh/remote.js";
 import { Sshd, sshdUnavailable } from "./ssh/sshd.js";
 
 const reason = sshdUnavailable() ?? (await netnsUnavailable());
@@ -158,6 +161,34 @@ describe("SshJob across network namespaces", { skip: reason ?? false, timeout: 6
       ["node1 ok 0", "node2 ok 0", "node3 ok 0"],
     );
     assert.equal(table[4], "3/3 node(s) ok");
+  });
+
+  it("runs the example workflow on three hosts through a gateway", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "asyncjobs-ssh-workflow-"));
+    try {
+      await copyFile("examples/ssh-workflow.yaml", join(dir, "ssh-workflow.yaml"));
+      const entry = (host: LabHost): string => `{ host: ${host.address}, port: ${PORT}, via: gw }`;
+      await writeFile(
+        join(dir, "ssh-hosts.yaml"),
+        [
+          `defaults: { key: ${keys.userKey} }`,
+          "hosts:",
+          `  gw: ${a.address}:${PORT}`,
+          `  node1: ${entry(b)}`,
+          `  node2: ${entry(e)}`,
+          `  node3: ${entry(f)}`,
+          "",
+        ].join("\n"),
+      );
+      const { code, stdout, stderr } = await cli("run", "--plain", join(dir, "ssh-workflow.yaml"));
+      assert.equal(code, 0, `${stdout}\n${stderr}`);
+      for (const node of ["node1", "node2", "node3"]) {
+        assert.match(stdout, new RegExp(`^\\[${node}\\] .*load average`, "m"));
+      }
+      assert.match(stdout, /asyncjobs: success, 7 jobs done/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   /** What `hostname -I` prints in a namespace: its own address, then those of its children's links. */
