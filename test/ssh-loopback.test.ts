@@ -210,11 +210,11 @@ describe("SshJob on loopback servers", { skip, timeout: 60_000 }, () => {
     const seconds = uniqueSeconds();
     const started = join(scratch, `started-${seconds}`);
     const job = new SshJob(node, `touch ${started}; sleep ${seconds}`, {
-      timeout: 1500,
+      timeout: 3000,
       critical: false,
     });
     await new PureScheduler(job).run();
-    assert.match(String(job.raisedException()), /timed out after 1500 ms/);
+    assert.match(String(job.raisedException()), /timed out after 3000 ms/);
     await stat(started); // it did start
     await pollUntil("the remote sleep to be gone", async () => (await pgrep(seconds)).length === 0);
   });
