@@ -6,13 +6,15 @@ import type { AbstractJob } from "../jobs/abstract-job.js";
 import { isThenable } from "../util/describe.js";
 
 /**
- * Calls `shutdown()` on each job that has one worth calling. Resolves true
- * when all of them completed within `timeoutMs` without throwing and none
+ * Calls `shutdown()` on each job that has one worth calling (all of `jobs`
+ * when `selected`: the caller has picked them already). Resolves true when
+ * all of them completed within `timeoutMs` without throwing and none
  * answered `false` (a nested scheduler whose own shutdown failed).
  */
 export async function shutdownJobs(
   jobs: Iterable<AbstractJob>,
   timeoutMs: number | null,
+  selected = false,
 ): Promise<boolean> {
   let ok = true;
   const pending: Promise<unknown>[] = [];
@@ -21,7 +23,7 @@ export async function shutdownJobs(
   const list = Array.isArray(jobs) ? jobs : [...jobs];
   for (let k = 0; k < list.length; k++) {
     const job = list[k]!;
-    if (!job._hasShutdown()) continue;
+    if (!selected && !job._hasShutdown()) continue;
     try {
       const answer = job.shutdown();
       if (isThenable(answer)) pending.push(Promise.resolve(answer));
