@@ -205,8 +205,6 @@ const SETTLED = FIRST_FREE_FLAG << 1;
  */
 class JobRun extends RunContext {
   readonly orchestration: Orchestration;
-  /** The job's own timeout, or the wait before its next attempt. */
-  _timer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   constructor(orchestration: Orchestration, job: AbstractJob) {
     super(job);

@@ -32,6 +32,14 @@ export interface JobContext {
   ready(): void;
 }
 
+/** See {@link RunContext._rare}. */
+class RareContextState {
+  controller: AbortController | undefined = undefined;
+  reason: unknown = undefined;
+  attempt = 1;
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+}
+
 const CANCELLED = 1;
 const ABORTED = 2;
 /** The lowest bit of `_flags` a subclass of {@link RunContext} may use. */
@@ -44,10 +52,6 @@ export const FIRST_FREE_FLAG = 4;
  * @internal
  */
 export class RunContext implements JobContext {
-  _controller: AbortController | undefined = undefined;
-  _reason: unknown = undefined;
-  /** Which attempt of the job this context is for (1-based). */
-  _attempt = 1;
   /**
    * The context's yes/no states, one bit each: a context exists per started
    * job, and a boolean field costs a word. Subclasses take bits from
@@ -56,9 +60,53 @@ export class RunContext implements JobContext {
   _flags = 0;
   /** The job, for `results()`. */
   _job: AbstractJob | undefined;
+  /**
+   * What most contexts never need (a signal, an abort reason, a retry, a
+   * timer), in one object made the first time one of them is set. The
+   * accessors below read and write it.
+   */
+  _rare: RareContextState | undefined = undefined;
 
   constructor(job?: AbstractJob) {
     this._job = job;
+  }
+
+  /** The AbortController behind `signal`, once `signal` was read. */
+  get _controller(): AbortController | undefined {
+    return this._rare?.controller;
+  }
+  set _controller(value: AbortController | undefined) {
+    this._more().controller = value;
+  }
+
+  /** Why the signal is (to be) aborted. */
+  get _reason(): unknown {
+    return this._rare?.reason;
+  }
+  set _reason(value: unknown) {
+    this._more().reason = value;
+  }
+
+  /** Which attempt of the job this context is for (1-based). */
+  get _attempt(): number {
+    return this._rare?.attempt ?? 1;
+  }
+  set _attempt(value: number) {
+    if (value !== 1 || this._rare !== undefined) this._more().attempt = value;
+  }
+
+  /** The job's own timeout, or the wait before its next attempt (engine contexts). */
+  get _timer(): ReturnType<typeof setTimeout> | undefined {
+    return this._rare?.timer;
+  }
+  set _timer(value: ReturnType<typeof setTimeout> | undefined) {
+    if (value !== undefined || this._rare !== undefined) this._more().timer = value;
+  }
+
+  /** The rarely needed state, made on first use. */
+  _more(): RareContextState {
+    if (this._rare === undefined) this._rare = new RareContextState();
+    return this._rare;
   }
 
   /** The scheduler cancelled the job. */
