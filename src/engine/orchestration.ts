@@ -59,14 +59,14 @@ export interface PreparedGraph {
 function prepareGraph(scheduler: PureScheduler): PreparedGraph {
   // Loops here walk arrays by index: they run once per run, mostly before the
   // optimiser steps in, and a for-of would then allocate a result per element.
-  const jobs = [...scheduler._members];
+  // The members' own array: each job's _index is already its position.
+  const jobs = scheduler._members.list;
   const count = jobs.length;
   const pending = new Int32Array(count);
   const nested: PureScheduler[] = [];
   let withExtras = false;
   for (let k = 0; k < count; k++) {
     const job = jobs[k]!;
-    job._index = k;
     pending[k] = requirementCount(job);
     if (isScheduler(job)) nested.push(job);
     if (job._extras !== undefined) withExtras = true;

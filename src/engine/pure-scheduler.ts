@@ -41,6 +41,7 @@ import {
   successorsMap,
   topologicalOrder,
 } from "./graph.js";
+import { Members } from "./members.js";
 import { orchestrate, type PreparedGraph } from "./orchestration.js";
 import { checkPools, type PoolState } from "./pools.js";
 import { shutdownJobs } from "./shutdown.js";
@@ -103,7 +104,7 @@ export function initSchedulerState(
 ): void {
   const state = target as unknown as Record<string | symbol, unknown>;
   state[SCHEDULER_BRAND] = true;
-  state._members = new Set<AbstractJob>();
+  state._members = new Members();
   state._window = checkWindow(where, options.jobsWindow);
   state._timeout = checkDuration(where, "timeout", options.timeout);
   state._shutdownTimeout =
@@ -155,7 +156,7 @@ function isSequence(value: unknown): value is Sequence {
  */
 export class PureScheduler implements Iterable<AbstractJob> {
   /** @internal */ declare [SCHEDULER_BRAND]: true;
-  /** @internal */ declare _members: Set<AbstractJob>;
+  /** @internal */ declare _members: Members;
   /** @internal */ declare _window: number | null;
   /** @internal */ declare _timeout: number | null;
   /** @internal */ declare _shutdownTimeout: number | null;
@@ -572,9 +573,16 @@ export class PureScheduler implements Iterable<AbstractJob> {
     // Checked first: a wrong argument would otherwise empty the scheduler.
     const keep = new Set(iterableOfJobs("keepOnly()", "jobs", jobs));
     checkMembers(this, "keepOnly()", [...keep]);
-    for (const job of [...this._members]) {
-      if (!keep.has(job)) this.remove(job);
+    const leaving = this._busy ? [...this._members].find((job) => !keep.has(job)) : undefined;
+    if (leaving !== undefined) {
+      throw new Error(
+        `${whereOf(this)}: cannot remove job ${nameOf(leaving)} while the scheduler runs`,
+      );
     }
+    // In one pass: removing jobs one by one would shift the rest each time.
+    const removed = this._members.retain((job) => keep.has(job));
+    for (const job of removed) job._owner = undefined;
+    if (removed.length > 0) this._graphVersion++;
     this.sanitize({ verbose: false });
   }
 
