@@ -5,6 +5,7 @@
 
 // Type-only imports: no runtime cycle between jobs and schedulers.
 import type { PureScheduler } from "../engine/pure-scheduler.js";
+import { idOf } from "../presentation/numbering.js";
 import {
   reprMain,
   reprRequires,
@@ -123,6 +124,11 @@ function isJob(value: unknown): value is AbstractJob {
   return value instanceof AbstractJob;
 }
 
+/** The bits of `AbstractJob._bits`. */
+const CRITICAL = 1;
+const FOREVER = 2;
+const RAISED = 4;
+
 /**
  * The base class of all jobs. Subclasses implement {@link AbstractJob.run};
  * everything else (requirements, lifecycle, results, labels) is here.
@@ -132,29 +138,30 @@ function isJob(value: unknown): value is AbstractJob {
 export abstract class AbstractJob<T = unknown> {
   /** Shown in listings and graphs; falls back to {@link AbstractJob.textLabel}. */
   label: string | undefined;
-  /** When true, an exception of this job stops the whole run. */
-  critical: boolean;
-  /** When true, the run does not wait for this job and cancels it at the end. */
-  forever: boolean;
 
   // Engine state. Kept as plain fields on the job (no side tables) so that a
-  // run touches few objects per job; see bench/NOTES.md.
+  // run touches few objects per job, and as few fields as can be: graphs are
+  // built by the million, and every word per job shows (bench/NOTES.md).
+  /** @internal `critical`, `forever` and whether the outcome was raised, one bit each. */
+  _bits = 0;
   /** @internal The requirements, stored as requirements.ts says. */
   _required: RequirementStorage = undefined;
   /** @internal */ _owner: PureScheduler | undefined = undefined;
   /** @internal */ _state: LifecycleState = IDLE;
-  /** @internal */ _raised = false;
   /** @internal */ _outcome: unknown = undefined;
   /** @internal */ _context: RunContext | undefined = undefined;
-  /** @internal Position in its scheduler's prepared graph; meaningful only while preparing a run. */
+  /** @internal Position among its scheduler's members (see engine/members.ts). */
   _index = 0;
-  /** @internal */ _id: string | undefined = undefined;
   /** @internal The options beyond the original, if any is used (see extras.ts). */
   _extras: JobExtras | undefined = undefined;
 
   constructor(options: JobOptions = NO_OPTIONS) {
-    // Without options there is nothing to check, nor any message to prepare.
-    const where = options === NO_OPTIONS ? "" : `${new.target.name}()`;
+    if (options === NO_OPTIONS) {
+      // Jobs without options, the most made: nothing to check, no message to prepare.
+      this._bits = CRITICAL;
+      return;
+    }
+    const where = `${new.target.name}()`;
     if (!isPlainObject(options)) {
       throw new TypeError(
         `${where}: options must be a plain object, got ${describeValue(options)}`,
@@ -174,8 +181,31 @@ export abstract class AbstractJob<T = unknown> {
       // requires()'s own options and ignored.
       this.requires([options.required] as Requirement);
     }
-    if (options !== NO_OPTIONS) this._extras = checkExtras(where, options);
+    this._extras = checkExtras(where, options);
     scheduler?.add(this);
+  }
+
+  /** When true, an exception of this job stops the whole run (true by default). */
+  get critical(): boolean {
+    return (this._bits & CRITICAL) !== 0;
+  }
+  set critical(value: boolean) {
+    this._bits = value ? this._bits | CRITICAL : this._bits & ~CRITICAL;
+  }
+  /** When true, the run does not wait for this job and cancels it at the end. */
+  get forever(): boolean {
+    return (this._bits & FOREVER) !== 0;
+  }
+  set forever(value: boolean) {
+    this._bits = value ? this._bits | FOREVER : this._bits & ~FOREVER;
+  }
+  /** @internal Whether the job's outcome is an exception. */
+  get _raised(): boolean {
+    return (this._bits & RAISED) !== 0;
+  }
+  /** @internal */
+  set _raised(value: boolean) {
+    this._bits = value ? this._bits | RAISED : this._bits & ~RAISED;
   }
 
   /** The retry policy (the `retry` option), if any. */
@@ -373,7 +403,7 @@ export abstract class AbstractJob<T = unknown> {
 
   /** The id the listing gives this job inside its scheduler, `??` before one is set. */
   reprId(): string {
-    return this._id ?? "??";
+    return idOf(this) ?? "??";
   }
   /** The 7-character status badge (critical, outcome, lifecycle, forever). */
   reprShort(): string {

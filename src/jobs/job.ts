@@ -63,7 +63,7 @@ export class Job<T = unknown> extends AbstractJob<T> {
       }
     }
     // AbstractJob reads its own options only, so a plain object goes as it is.
-    super(isPlainObject(given) ? given : { ...given });
+    super(given === NO_OPTIONS || isPlainObject(given) ? given : { ...given });
     this._function = run;
     this._onShutdown = shutdown;
   }

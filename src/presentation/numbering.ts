@@ -8,6 +8,17 @@ import type { PureScheduler } from "../engine/pure-scheduler.js";
 import type { AbstractJob } from "../jobs/abstract-job.js";
 import { SCHEDULER_BRAND } from "../jobs/brands.js";
 
+/**
+ * The ids given by the last numbering, kept here rather than on the jobs: a
+ * field per job would cost every job of every graph, listed or not.
+ */
+const ids = new WeakMap<AbstractJob, string>();
+
+/** The id the last listing gave `job`, if any. */
+export function idOf(job: AbstractJob): string | undefined {
+  return ids.get(job);
+}
+
 // Jobs call into this module (through repr.ts) to number themselves on
 // demand, so it reads the scheduler brand itself rather than importing
 // abstract-job.ts at run time, which would close an import cycle.
@@ -53,7 +64,7 @@ export function numberJobs(scheduler: PureScheduler, what: string, safe = false)
   let next = 1;
   const visit = (current: PureScheduler): void => {
     for (const job of safe ? current._members : orderedJobs(current, what)) {
-      job._id = String(next++).padStart(width, "0");
+      ids.set(job, String(next++).padStart(width, "0"));
       if (isScheduler(job)) visit(job);
     }
   };
@@ -78,7 +89,7 @@ export function outermost(scheduler: PureScheduler): PureScheduler {
  * any scheduler keeps `??`.
  */
 export function ensureIds(job: AbstractJob): void {
-  if (job._id !== undefined || job._owner === undefined) return;
+  if (ids.has(job) || job._owner === undefined) return;
   const root = outermost(job._owner);
   try {
     numberJobs(root, "numbering");
