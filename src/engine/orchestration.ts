@@ -20,6 +20,7 @@ import { forEachRequirement, requirementCount } from "../jobs/requirements.js";
 import { retryDelay, shouldRetry } from "../jobs/retry.js";
 import { DONE, IDLE, RUNNING, SCHEDULED, SKIPPED } from "../jobs/state.js";
 import { type TriggerRule, triggerAllows } from "../jobs/trigger.js";
+import { withBit } from "../util/bits.js";
 import { CancelledError, TimeoutError } from "../util/errors.js";
 import { emitJobEvent, emitSchedulerEvent } from "./events.js";
 import { cycleError, describeScheduler, findCycle } from "./graph.js";
@@ -225,7 +226,7 @@ class JobRun extends RunContext {
     return (this._flags & RELEASED) !== 0;
   }
   set _released(value: boolean) {
-    this._flags = value ? this._flags | RELEASED : this._flags & ~RELEASED;
+    this._flags = withBit(this._flags, RELEASED, value);
   }
 
   /** Its outcome is in; a later one (after its own timeout) is ignored. */
@@ -233,7 +234,7 @@ class JobRun extends RunContext {
     return (this._flags & SETTLED) !== 0;
   }
   set _settled(value: boolean) {
-    this._flags = value ? this._flags | SETTLED : this._flags & ~SETTLED;
+    this._flags = withBit(this._flags, SETTLED, value);
   }
 
   override _ready(): void {

@@ -14,6 +14,7 @@ import {
   resolvedGraphLabel,
   resolvedTextLabel,
 } from "../presentation/repr.js";
+import { withBit } from "../util/bits.js";
 import { describeValue, isPlainObject } from "../util/describe.js";
 import { checkBoolean, checkString, rejectUnknownOptions } from "../util/options.js";
 import { SCHEDULER_BRAND, SEQUENCE_BRAND } from "./brands.js";
@@ -190,14 +191,14 @@ export abstract class AbstractJob<T = unknown> {
     return (this._bits & CRITICAL) !== 0;
   }
   set critical(value: boolean) {
-    this._bits = value ? this._bits | CRITICAL : this._bits & ~CRITICAL;
+    this._bits = withBit(this._bits, CRITICAL, value);
   }
   /** When true, the run does not wait for this job and cancels it at the end. */
   get forever(): boolean {
     return (this._bits & FOREVER) !== 0;
   }
   set forever(value: boolean) {
-    this._bits = value ? this._bits | FOREVER : this._bits & ~FOREVER;
+    this._bits = withBit(this._bits, FOREVER, value);
   }
   /** @internal Whether the job's outcome is an exception. */
   get _raised(): boolean {
@@ -205,7 +206,7 @@ export abstract class AbstractJob<T = unknown> {
   }
   /** @internal */
   set _raised(value: boolean) {
-    this._bits = value ? this._bits | RAISED : this._bits & ~RAISED;
+    this._bits = withBit(this._bits, RAISED, value);
   }
 
   /** The retry policy (the `retry` option), if any. */

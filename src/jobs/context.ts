@@ -3,6 +3,8 @@
  * that jobs which never look at it cost no AbortController), typed access to
  * its requirements' results, and a way to say it is ready.
  */
+
+import { withBit } from "../util/bits.js";
 import type { AbstractJob } from "./abstract-job.js";
 import { hasRequirement } from "./requirements.js";
 
@@ -114,7 +116,7 @@ export class RunContext implements JobContext {
     return (this._flags & CANCELLED) !== 0;
   }
   set _cancelled(value: boolean) {
-    this._flags = value ? this._flags | CANCELLED : this._flags & ~CANCELLED;
+    this._flags = withBit(this._flags, CANCELLED, value);
   }
 
   /** The signal is (to be) aborted: by a cancellation, or by the job's own timeout. */
@@ -122,7 +124,7 @@ export class RunContext implements JobContext {
     return (this._flags & ABORTED) !== 0;
   }
   set _aborted(value: boolean) {
-    this._flags = value ? this._flags | ABORTED : this._flags & ~ABORTED;
+    this._flags = withBit(this._flags, ABORTED, value);
   }
 
   get signal(): AbortSignal {
