@@ -489,6 +489,30 @@ describe("events", () => {
     assert.deepEqual(seen, ["failed bad", "cancelled monitor"]);
   });
 
+  it("hands each failed attempt's exception to job:retried, and the last to job:failed", async () => {
+    let calls = 0;
+    const flaky = new Job(
+      () => {
+        calls++;
+        throw new Error(`attempt ${calls}`);
+      },
+      { critical: false, label: "flaky", retry: { retries: 2 } },
+    );
+    const scheduler = new PureScheduler(flaky);
+    const seen: string[] = [];
+    for (const type of ["job:retried", "job:failed", "job:done"] as const) {
+      scheduler.events.addEventListener(type, (event) => {
+        seen.push(`${type} ${event.error instanceof Error ? event.error.message : event.error}`);
+      });
+    }
+    await scheduler.run();
+    assert.deepEqual(seen, [
+      "job:retried attempt 1",
+      "job:retried attempt 2",
+      "job:failed attempt 3",
+    ]);
+  });
+
   it("stops reporting to a removed listener", async () => {
     const scheduler = new PureScheduler(quickJob("a", 1));
     let count = 0;

@@ -17,7 +17,7 @@ async function verboseLines(scheduler: PureScheduler): Promise<string[]> {
 }
 
 describe("verbose: true on retries, skips and readiness", () => {
-  it("prints a RETRYING line per failed attempt, with the attempt that comes next", async () => {
+  it("prints a RETRYING line per failed attempt, with the attempt that comes next and what failed", async () => {
     let calls = 0;
     const flaky = new Job(
       () => {
@@ -31,8 +31,8 @@ describe("verbose: true on retries, skips and readiness", () => {
     );
     const retrying = lines.filter((line) => line.startsWith("RETRYING"));
     assert.deepEqual(retrying, [
-      "RETRYING 1 ⚠ ☉ ↺   <Job `flaky`> [not done] (attempt 2 of 4)",
-      "RETRYING 1 ⚠ ☉ ↺   <Job `flaky`> [not done] (attempt 3 of 4)",
+      "RETRYING 1 ⚠ ☉ ↺   <Job `flaky`> [not done] (attempt 2 of 4, after Error:attempt 1)",
+      "RETRYING 1 ⚠ ☉ ↺   <Job `flaky`> [not done] (attempt 3 of 4, after Error:attempt 2)",
     ]);
     assert.equal(lines.filter((line) => line.startsWith("STARTING")).length, 3);
     assert.ok(

@@ -32,12 +32,19 @@ export class JobEvent extends Event {
   readonly scheduler: PureScheduler;
   /** When the event happened, in `performance.now()` milliseconds. */
   readonly time: number;
+  /**
+   * For `job:failed`, the job's exception; for `job:retried`, that of the
+   * attempt that failed (the job's own result does not keep it). Undefined
+   * for the other types.
+   */
+  readonly error: unknown;
 
-  constructor(type: JobEventType, job: AbstractJob, scheduler: PureScheduler) {
+  constructor(type: JobEventType, job: AbstractJob, scheduler: PureScheduler, error?: unknown) {
     super(type);
     this.job = job;
     this.scheduler = scheduler;
     this.time = performance.now();
+    this.error = error;
   }
 }
 
@@ -164,10 +171,15 @@ function parentOf(scheduler: PureScheduler): PureScheduler | undefined {
 }
 
 /** Dispatches a job event on `scheduler` and every enclosing scheduler that listens. */
-export function emitJobEvent(scheduler: PureScheduler, type: JobEventType, job: AbstractJob): void {
+export function emitJobEvent(
+  scheduler: PureScheduler,
+  type: JobEventType,
+  job: AbstractJob,
+  error?: unknown,
+): void {
   for (let target: PureScheduler | undefined = scheduler; target; target = parentOf(target)) {
     const events = target._events;
-    if (events?.active) events.dispatchEvent(new JobEvent(type, job, scheduler));
+    if (events?.active) events.dispatchEvent(new JobEvent(type, job, scheduler, error));
   }
 }
 

@@ -568,7 +568,7 @@ class Orchestration {
       }
       // A retrying job keeps its slots (window and pool) while it waits.
       if (raised && shouldRetry(extras.retry, outcome, run._attempt)) {
-        emitJobEvent(this.#scheduler, "job:retried", job);
+        emitJobEvent(this.#scheduler, "job:retried", job, outcome);
         run._timer = setTimeout(retryNow, retryDelay(extras.retry!, run._attempt), run);
         return;
       }
@@ -581,7 +581,12 @@ class Orchestration {
     // per job (after retries it is kept, for attempts()).
     if (run._attempt === 1) job._context = undefined;
     this.#running--;
-    emitJobEvent(this.#scheduler, raised ? "job:failed" : "job:done", job);
+    emitJobEvent(
+      this.#scheduler,
+      raised ? "job:failed" : "job:done",
+      job,
+      raised ? outcome : undefined,
+    );
     if (!job.forever) this.#remaining--;
     // A critical failure ends the run. So does the end of every non-forever
     // job: end it before making successors ready, so that no forever job

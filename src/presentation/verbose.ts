@@ -20,7 +20,7 @@ import type { PureScheduler } from "../engine/pure-scheduler.js";
 import { writeOut } from "../util/output.js";
 import { Watch } from "../util/watch.js";
 import { numberJobs, outermost } from "./numbering.js";
-import { joinParts } from "./repr.js";
+import { formatException, joinParts } from "./repr.js";
 
 const JOB_VERBS = {
   "job:started": "STARTING",
@@ -54,7 +54,7 @@ function nameOf(scheduler: PureScheduler): string {
 
 /**
  * What a line adds for some events: the attempt that comes next after a
- * failed one (`attempt 2 of 4`), how many attempts a job that retried took
+ * failed one and what that one raised (`attempt 2 of 4, after Error:boom`), how many attempts a job that retried took
  * (as listings say it), the trigger rule that was not met.
  */
 function noteOf(event: JobEvent): string {
@@ -62,7 +62,10 @@ function noteOf(event: JobEvent): string {
   if (event.type === "job:retried") {
     const retries = job.retry?.retries;
     const next = job.attempts() + 1;
-    return retries === undefined ? `(attempt ${next})` : `(attempt ${next} of ${retries + 1})`;
+    const after = `after ${formatException(event.error)}`;
+    return retries === undefined
+      ? `(attempt ${next}, ${after})`
+      : `(attempt ${next} of ${retries + 1}, ${after})`;
   }
   if ((event.type === "job:done" || event.type === "job:failed") && job.attempts() > 1) {
     return `(${job.attempts()} attempts)`;
