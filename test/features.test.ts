@@ -328,6 +328,26 @@ describe("weights and pools", () => {
     assert.equal(maxFree(), 4, "jobs outside the pool are not held up by it");
   });
 
+  // The timeout turns the hang this guards against into a failure.
+  it("refuses a job that waits for slots its enclosing schedulers hold, instead of waiting forever", {
+    timeout: 20_000,
+  }, async () => {
+    const starved = quickJob("starved", 1, { pool: "db", weight: 2 });
+    const group = new Scheduler(starved, { label: "group", pool: "db", critical: false });
+    const outer = new PureScheduler(group, { pools: { db: 2 } });
+    assert.equal(await outer.run(), true);
+    assert.match(
+      String(group.raisedException()),
+      /"starved" has weight 2, but pool "db" has 2 slots and the enclosing scheduler\(s\) in the same pool hold 1/,
+    );
+    assert.ok(starved.isIdle(), "the job never started");
+    // With room left beside the group's own slot, the same job runs.
+    const roomy = quickJob("roomy", 1, { pool: "db", weight: 2 });
+    const fits = new PureScheduler(new Scheduler(roomy, { pool: "db" }), { pools: { db: 3 } });
+    assert.equal(await fits.run(), true);
+    assert.equal(roomy.result(), 1);
+  });
+
   it("refuses a pool nobody declares, naming the job and the pool", async () => {
     const job = quickJob("orphan", 1, { pool: "gpu" });
     await assert.rejects(new PureScheduler(job).run(), /"orphan".*pool "gpu"/);

@@ -356,6 +356,13 @@ class Orchestration {
           `${where}: job ${nameOf(job)} has weight ${extras.weight}, more than the limit ${pool.limit} of pool "${pool.name}": it could never start`,
         );
       }
+      const held = this.#heldByEnclosing(pool);
+      if (held > 0 && extras.weight > pool.limit - held) {
+        throw new RangeError(
+          `${where}: job ${nameOf(job)} has weight ${extras.weight}, but pool "${pool.name}" has ${pool.limit} slots and ` +
+            `the enclosing scheduler(s) in the same pool hold ${held} of them while it waits: it could never start`,
+        );
+      }
       if (pools === undefined) pools = new Map();
       pools.set(job, pool);
     }
@@ -364,14 +371,24 @@ class Orchestration {
 
   /** The pool named `name`: this scheduler's own, else that of the nearest enclosing running one. */
   #findPool(name: string): PoolState | undefined {
-    const own = this.#ownPools?.get(name);
-    if (own !== undefined) return own;
-    let current = (this.#scheduler as { _owner?: PureScheduler })._owner;
-    for (; current; current = (current as { _owner?: PureScheduler })._owner) {
-      const found = current._activePools?.get(name);
-      if (found !== undefined) return found;
+    return this.#ownPools?.get(name) ?? poolAbove(this.#scheduler, name);
+  }
+
+  /**
+   * The slots of `pool` that this scheduler and those enclosing it hold as
+   * jobs of their parents while they run: a job of this run can never have
+   * them, since they are given back only when this run is over.
+   */
+  #heldByEnclosing(pool: PoolState): number {
+    let held = 0;
+    let current: PureScheduler | undefined = this.#scheduler;
+    for (; current; current = ownerOf(current)) {
+      const extras = (current as Partial<AbstractJob>)._extras;
+      if (extras?.pool === pool.name && poolAbove(current, pool.name) === pool) {
+        held += extras.weight;
+      }
     }
-    return undefined;
+    return held;
   }
 
   start(): Promise<boolean> {
@@ -725,6 +742,20 @@ class Orchestration {
     scheduler._busy = false;
     this.#resolve(ok);
   }
+}
+
+/** The scheduler `scheduler` is a job of, if any. */
+function ownerOf(scheduler: PureScheduler): PureScheduler | undefined {
+  return (scheduler as { _owner?: PureScheduler })._owner;
+}
+
+/** The pool named `name` that the schedulers enclosing `scheduler` are running with, the nearest first. */
+function poolAbove(scheduler: PureScheduler, name: string): PoolState | undefined {
+  for (let current = ownerOf(scheduler); current; current = ownerOf(current)) {
+    const found = current._activePools?.get(name);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /** Whether a scheduler enclosing `scheduler` has ended its run but not yet settled it. */
