@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
+import { CLI } from "./cli-program.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 let dir = "";
@@ -21,9 +22,9 @@ interface Outcome {
   stderr: string;
 }
 
-/** Starts `asyncjobs ARGS` from the sources, with output to pipes (not a terminal). */
+/** Starts `asyncjobs ARGS`, with output to pipes (not a terminal). */
 function start(args: string[]): { child: ChildProcess; done: Promise<Outcome> } {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+  const child = spawn(process.execPath, [...CLI, ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: "1", ASYNCJOBS_ASCII: "0" },
     stdio: ["ignore", "pipe", "pipe"],

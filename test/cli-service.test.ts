@@ -13,14 +13,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
+import { CLI } from "./cli-program.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const EXAMPLE = "examples/service-workflow.yaml";
 let dir = "";
 
-/** Runs `asyncjobs ARGS` from the sources, output to pipes; resolves once it exits. */
+/** Runs `asyncjobs ARGS`, output to pipes; resolves once it exits. */
 function asyncjobs(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+  const child = spawn(process.execPath, [...CLI, ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: "1", ASYNCJOBS_ASCII: "0" },
     stdio: ["ignore", "pipe", "pipe"],

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
+import { CLI } from "./cli-program.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const SOCKET = `asyncjobs-test-${process.pid}`;
@@ -44,9 +45,7 @@ function tmux(...args: string[]): string {
 
 /** Starts `asyncjobs ARGS` in a new 100x30 pane named `name`. */
 function startPane(name: string, args: string[]): void {
-  const program = [process.execPath, "--import", "tsx", "src/cli/main.ts", ...args]
-    .map((word) => `'${word}'`)
-    .join(" ");
+  const program = [process.execPath, ...CLI, ...args].map((word) => `'${word}'`).join(" ");
   const command = `${program}; echo "EXIT=$?"`;
   tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", "-c", ROOT, command);
 }

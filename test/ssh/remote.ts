@@ -4,6 +4,7 @@
  */
 import { execFile } from "node:child_process";
 import { createServer, type Server, type Socket } from "node:net";
+import { CLI } from "../cli-program.js";
 
 /** The pids of the processes whose command line contains `pattern` (pgrep -f). */
 export function pgrep(pattern: string, netns?: string): Promise<number[]> {
@@ -74,7 +75,7 @@ export function cli(...args: string[]): Promise<{ code: number; stdout: string; 
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", ...args],
+      [...CLI, ...args],
       { timeout: 30_000, env: { ...process.env, NO_COLOR: "1" } },
       (error, stdout, stderr) =>
         resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
