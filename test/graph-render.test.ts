@@ -249,10 +249,12 @@ describe("the built package", () => {
     };
     await writeFile(join(build, "tsconfig.json"), JSON.stringify(config));
     const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
-    // Type errors are the type check's business (npm run typecheck): tsc emits anyway.
-    await run(process.execPath, [tsc, "-p", join(build, "tsconfig.json")], { cwd: root }).catch(
-      () => undefined,
-    );
+    // Type errors are the type check's business (npm run typecheck): tsc emits
+    // anyway, and --noCheck skips the checking (the emitted files are the same:
+    // the sources compile file by file, isolatedModules) in half the time.
+    await run(process.execPath, [tsc, "-p", join(build, "tsconfig.json"), "--noCheck"], {
+      cwd: root,
+    }).catch(() => undefined);
   });
   after(async () => {
     await rm(build, { recursive: true, force: true });
