@@ -14,8 +14,8 @@
  * cancelled, or whose run belongs to an earlier orchestration, is ignored
  * when it settles late.
  */
-import { type AbstractJob, isScheduler, nameOf } from "../jobs/abstract-job.js";
-import { FIRST_FREE_FLAG, RunContext } from "../jobs/context.js";
+import { type AbstractJob, FOREVER_BIT, isScheduler, nameOf } from "../jobs/abstract-job.js";
+import { CANCELLED, FIRST_FREE_FLAG, RunContext } from "../jobs/context.js";
 import { forEachRequirement, requirementCount } from "../jobs/requirements.js";
 import { retryDelay, shouldRetry } from "../jobs/retry.js";
 import { DONE, IDLE, RUNNING, SCHEDULED, SKIPPED } from "../jobs/state.js";
@@ -205,7 +205,7 @@ const SETTLED = FIRST_FREE_FLAG << 1;
  * what its outcome handlers are bound to.
  */
 class JobRun extends RunContext {
-  readonly orchestration: Orchestration;
+  declare readonly orchestration: Orchestration;
 
   constructor(orchestration: Orchestration, job: AbstractJob) {
     super(job);
@@ -457,7 +457,7 @@ class Orchestration {
     }
     job._state = SCHEDULED;
     this.#queue[this.#tail++] = index;
-    emitJobEvent(this.#scheduler, "job:scheduled", job);
+    if (this.#mayHear()) emitJobEvent(this.#scheduler, "job:scheduled", job);
   }
 
   /** Skips the jobs queued for it, and what their skips leave without a way to run. */
@@ -554,7 +554,7 @@ class Orchestration {
     }
     job._context = run;
     job._state = RUNNING;
-    emitJobEvent(this.#scheduler, "job:started", job);
+    if (this.#mayHear()) emitJobEvent(this.#scheduler, "job:started", job);
     const timeout = job._extras?.timeout;
     if (timeout !== undefined && timeout !== null) {
       run._timer = setTimeout(jobTimedOut, timeout, run);
@@ -573,10 +573,12 @@ class Orchestration {
 
   /** A job's outcome; ignored once the run is over or the job was cancelled. */
   settle(run: JobRun, raised: boolean, outcome: unknown): void {
-    if (this.#finished || run._cancelled || run._settled) return;
-    run._settled = true;
-    const index = run.index;
-    const job = this.#jobs[index]!;
+    // Flags read and set directly: this runs once per job, mostly before the
+    // optimiser inlines the accessors.
+    if (this.#finished || (run._flags & (CANCELLED | SETTLED)) !== 0) return;
+    run._flags |= SETTLED;
+    const job = run._job!;
+    const index = job._index;
     const extras = job._extras;
     if (extras !== undefined) {
       if (run._timer !== undefined) {
@@ -591,20 +593,22 @@ class Orchestration {
       }
     }
     job._state = DONE;
-    job._raised = raised;
+    if (raised) job._raised = true;
     job._outcome = outcome;
     // A done job's context tells nothing more than "not cancelled, one
     // attempt": let it go, so that a long run of short jobs does not keep one
     // per job (after retries it is kept, for attempts()).
-    if (run._attempt === 1) job._context = undefined;
+    if (run._rare === undefined || run._attempt === 1) job._context = undefined;
     this.#running--;
-    emitJobEvent(
-      this.#scheduler,
-      raised ? "job:failed" : "job:done",
-      job,
-      raised ? outcome : undefined,
-    );
-    if (!job.forever) this.#remaining--;
+    if (this.#mayHear()) {
+      emitJobEvent(
+        this.#scheduler,
+        raised ? "job:failed" : "job:done",
+        job,
+        raised ? outcome : undefined,
+      );
+    }
+    if ((job._bits & FOREVER_BIT) === 0) this.#remaining--;
     // A critical failure ends the run. So does the end of every non-forever
     // job: end it before making successors ready, so that no forever job
     // starts only to be cancelled at once (the original checks for the end
@@ -617,8 +621,18 @@ class Orchestration {
     if (extras === undefined) this.#used--;
     else this.#giveBack(job, extras.weight);
     if (this.#finished) return;
-    if (!run._released) this.#release(index);
+    if ((run._flags & RELEASED) === 0) this.#release(index);
     this.#pump();
+  }
+
+  /**
+   * Whether anybody may listen to this run's events: this scheduler has an
+   * event target, or it is nested (an enclosing one may have one). Checked
+   * before the per-job events, so that a run nobody watches makes no calls.
+   */
+  #mayHear(): boolean {
+    const scheduler = this.#scheduler;
+    return scheduler._events !== undefined || ownerOf(scheduler) !== undefined;
   }
 
   /** Gives back a job's window slots, and its pool's (waking who waits there). */

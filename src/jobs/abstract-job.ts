@@ -129,6 +129,8 @@ function isJob(value: unknown): value is AbstractJob {
 const CRITICAL = 1;
 const FOREVER = 2;
 const RAISED = 4;
+/** @internal For the engine's hot paths, which read the bit rather than call the accessor. */
+export const FOREVER_BIT = FOREVER;
 
 /**
  * The base class of all jobs. Subclasses implement {@link AbstractJob.run};
@@ -138,30 +140,39 @@ const RAISED = 4;
  */
 export abstract class AbstractJob<T = unknown> {
   /** Shown in listings and graphs; falls back to {@link AbstractJob.textLabel}. */
-  label: string | undefined;
+  declare label: string | undefined;
 
   // Engine state. Kept as plain fields on the job (no side tables) so that a
   // run touches few objects per job, and as few fields as can be: graphs are
   // built by the million, and every word per job shows (bench/NOTES.md).
+  // Declared here and set in the constructor, not by initialisers: V8 runs
+  // those as a function of their own, a call more per job made.
   /** @internal `critical`, `forever` and whether the outcome was raised, one bit each. */
-  _bits = 0;
+  declare _bits: number;
   /** @internal The requirements, stored as requirements.ts says. */
-  _required: RequirementStorage = undefined;
-  /** @internal */ _owner: PureScheduler | undefined = undefined;
-  /** @internal */ _state: LifecycleState = IDLE;
-  /** @internal */ _outcome: unknown = undefined;
-  /** @internal */ _context: RunContext | undefined = undefined;
+  declare _required: RequirementStorage;
+  /** @internal */ declare _owner: PureScheduler | undefined;
+  /** @internal */ declare _state: LifecycleState;
+  /** @internal */ declare _outcome: unknown;
+  /** @internal */ declare _context: RunContext | undefined;
   /** @internal Position among its scheduler's members (see engine/members.ts). */
-  _index = 0;
+  declare _index: number;
   /** @internal The options beyond the original, if any is used (see extras.ts). */
-  _extras: JobExtras | undefined = undefined;
+  declare _extras: JobExtras | undefined;
 
   constructor(options: JobOptions = NO_OPTIONS) {
-    if (options === NO_OPTIONS) {
-      // Jobs without options, the most made: nothing to check, no message to prepare.
-      this._bits = CRITICAL;
-      return;
-    }
+    // Every field, in the same order for every job (one shape for all).
+    this.label = undefined;
+    this._bits = CRITICAL;
+    this._required = undefined;
+    this._owner = undefined;
+    this._state = IDLE;
+    this._outcome = undefined;
+    this._context = undefined;
+    this._index = 0;
+    this._extras = undefined;
+    // Jobs without options, the most made: nothing to check, no message to prepare.
+    if (options === NO_OPTIONS) return;
     const where = `${new.target.name}()`;
     if (!isPlainObject(options)) {
       throw new TypeError(
@@ -190,6 +201,7 @@ export abstract class AbstractJob<T = unknown> {
   get critical(): boolean {
     return (this._bits & CRITICAL) !== 0;
   }
+  /** Makes the job critical (or not); takes effect at the next failure. */
   set critical(value: boolean) {
     this._bits = withBit(this._bits, CRITICAL, value);
   }
@@ -197,6 +209,7 @@ export abstract class AbstractJob<T = unknown> {
   get forever(): boolean {
     return (this._bits & FOREVER) !== 0;
   }
+  /** Makes the job a forever one (or not); takes effect at the next run. */
   set forever(value: boolean) {
     this._bits = withBit(this._bits, FOREVER, value);
   }

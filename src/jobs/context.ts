@@ -42,7 +42,8 @@ class RareContextState {
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
 }
 
-const CANCELLED = 1;
+/** Bits of `_flags`. */
+export const CANCELLED = 1;
 const ABORTED = 2;
 /** The lowest bit of `_flags` a subclass of {@link RunContext} may use. */
 export const FIRST_FREE_FLAG = 4;
@@ -59,18 +60,23 @@ export class RunContext implements JobContext {
    * job, and a boolean field costs a word. Subclasses take bits from
    * {@link FIRST_FREE_FLAG} up.
    */
-  _flags = 0;
+  declare _flags: number;
   /** The job, for `results()`. */
-  _job: AbstractJob | undefined;
+  declare _job: AbstractJob | undefined;
   /**
    * What most contexts never need (a signal, an abort reason, a retry, a
    * timer), in one object made the first time one of them is set. The
    * accessors below read and write it.
    */
-  _rare: RareContextState | undefined = undefined;
+  declare _rare: RareContextState | undefined;
 
   constructor(job?: AbstractJob) {
+    // Fields are set here rather than by initialisers, which V8 runs as a
+    // function of their own: a call more per started job, and most jobs of
+    // a run start before the optimiser steps in.
+    this._flags = 0;
     this._job = job;
+    this._rare = undefined;
   }
 
   /** The AbortController behind `signal`, once `signal` was read. */

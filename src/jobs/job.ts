@@ -35,8 +35,8 @@ const JOB_FUNCTION_OPTION_NAMES: ReadonlySet<string> = new Set([...JOB_OPTION_NA
 export class Job<T = unknown> extends AbstractJob<T> {
   // Plain fields rather than #private ones: AbstractJob's constructor may
   // need this job's label (for an error message) before they are set.
-  /** @internal */ readonly _function: JobFunction<T>;
-  /** @internal */ readonly _onShutdown: (() => unknown) | undefined;
+  /** @internal */ declare readonly _function: JobFunction<T>;
+  /** @internal */ declare readonly _onShutdown: (() => unknown) | undefined;
 
   constructor(run: JobFunction<T>, options: JobFunctionOptions = NO_OPTIONS) {
     if (isThenable(run)) {
