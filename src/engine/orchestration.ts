@@ -14,7 +14,13 @@
  * cancelled, or whose run belongs to an earlier orchestration, is ignored
  * when it settles late.
  */
-import { type AbstractJob, FOREVER_BIT, isScheduler, nameOf } from "../jobs/abstract-job.js";
+import {
+  type AbstractJob,
+  FOREVER_BIT,
+  isScheduler,
+  nameOf,
+  RAISED_BIT,
+} from "../jobs/abstract-job.js";
 import { CANCELLED, FIRST_FREE_FLAG, RunContext } from "../jobs/context.js";
 import { forEachRequirement, requirementCount } from "../jobs/requirements.js";
 import { retryDelay, shouldRetry } from "../jobs/retry.js";
@@ -40,11 +46,17 @@ export interface PreparedGraph {
   readonly nested: PureScheduler[];
   /** Whether some job has options beyond the original's (see extras.ts), to check at the start. */
   readonly withExtras: boolean;
+  /** How many jobs are not forever (the `forever` setter bumps the graph version). */
+  readonly nonForever: number;
+  /** The jobs whose shutdown() does something, called when the run ends. */
+  readonly withShutdown: AbstractJob[];
   readonly pending: Int32Array;
   readonly successorStart: Int32Array;
   readonly successors: Int32Array;
   readonly queue: Int32Array;
   readonly version: number;
+  /** Whether the jobs were put back to idle since it was made (by the enclosing run's start). */
+  jobsReset: boolean;
 }
 
 /**
@@ -65,13 +77,25 @@ function prepareGraph(scheduler: PureScheduler): PreparedGraph {
   const count = jobs.length;
   const pending = new Int32Array(count);
   const nested: PureScheduler[] = [];
+  const withShutdown: AbstractJob[] = [];
   let withExtras = false;
+  let nonForever = 0;
+  // Everything the run needs to know of each job, in one walk over them all:
+  // at a million jobs, each walk costs more than the work done in it.
   for (let k = 0; k < count; k++) {
     const job = jobs[k]!;
     pending[k] = requirementCount(job);
-    if (isScheduler(job)) nested.push(job);
+    if ((job._bits & FOREVER_BIT) === 0) nonForever++;
     if (job._extras !== undefined) withExtras = true;
+    if (job._hasShutdown()) {
+      withShutdown.push(job);
+      // Only nested schedulers say they have one whatever their jobs.
+      if (isScheduler(job)) nested.push(job);
+    }
   }
+  // Nested graphs are validated (and laid out for their own runs) before
+  // this one is checked, so that their errors come first.
+  for (let k = 0; k < nested.length; k++) nested[k]!._prepared = prepareGraph(nested[k]!);
   // Two walks over the requirements: one counts each job's successors (one
   // slot ahead, for the prefix sum) and checks that requirements are members,
   // the other fills the successors in.
@@ -103,9 +127,24 @@ function prepareGraph(scheduler: PureScheduler): PreparedGraph {
     if (pending[current] !== 0) forEachRequirement(jobs[current]!, fill);
   }
   const queue = new Int32Array(count);
-  checkStartable(scheduler, jobs, pending, successorStart, successors, filled, queue);
+  // Without requirements there is no cycle, and every job is free to start.
+  if (successors.length > 0) {
+    checkStartable(scheduler, jobs, pending, successorStart, successors, filled, queue);
+  }
   const version = scheduler._graphVersion;
-  return { jobs, nested, withExtras, pending, successorStart, successors, queue, version };
+  return {
+    jobs,
+    nested,
+    withExtras,
+    nonForever,
+    withShutdown,
+    pending,
+    successorStart,
+    successors,
+    queue,
+    version,
+    jobsReset: false,
+  };
 }
 
 /**
@@ -149,19 +188,6 @@ function checkStartable(
   }
 }
 
-/**
- * Validates the graphs of `schedulers`, and of theirs at every depth, and
- * keeps each layout on its scheduler for that scheduler's own run, which
- * then does not lay its graph out a second time.
- */
-function prepareNested(schedulers: readonly PureScheduler[]): void {
-  for (const scheduler of schedulers) {
-    const graph = prepareGraph(scheduler);
-    scheduler._prepared = graph;
-    prepareNested(graph.nested);
-  }
-}
-
 /** Drops the layouts kept for schedulers that did not get to run, at every depth. */
 function dropLayouts(schedulers: readonly PureScheduler[]): void {
   for (const scheduler of schedulers) {
@@ -178,21 +204,9 @@ export function orchestrate(scheduler: PureScheduler, signal?: AbortSignal): Pro
   const prepared = scheduler._prepared;
   scheduler._prepared = undefined;
   if (prepared !== undefined && prepared.version === scheduler._graphVersion) {
-    return new Orchestration(scheduler, prepared, signal).start();
+    return new Orchestration(scheduler, prepared, signal).start(!prepared.jobsReset);
   }
-  // Nested graphs are validated first, so that their errors come first.
-  prepareNested(nestedSchedulers(scheduler));
-  const graph = prepareGraph(scheduler);
-  return new Orchestration(scheduler, graph, signal).start();
-}
-
-/** The schedulers among `scheduler`'s jobs (without walking a million jobs with an iterator). */
-function nestedSchedulers(scheduler: PureScheduler): PureScheduler[] {
-  const found: PureScheduler[] = [];
-  scheduler._members.forEach((job) => {
-    if (isScheduler(job)) found.push(job);
-  });
-  return found;
+  return new Orchestration(scheduler, prepareGraph(scheduler), signal).start(true);
 }
 
 const NO_LIMIT = Number.POSITIVE_INFINITY;
@@ -271,6 +285,7 @@ function triggerMet(job: AbstractJob, rule: TriggerRule): boolean {
 class Orchestration {
   readonly #scheduler: PureScheduler;
   readonly #jobs: AbstractJob[];
+  readonly #withShutdown: AbstractJob[];
   readonly #nested: PureScheduler[];
   readonly #pending: Int32Array;
   readonly #successorStart: Int32Array;
@@ -295,7 +310,7 @@ class Orchestration {
   readonly #skips: number[] = [];
   #skipping = false;
   #remaining = 0;
-  #nonForever = 0;
+  readonly #nonForever: number;
   #pumping = false;
   #finished = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -307,6 +322,8 @@ class Orchestration {
   constructor(scheduler: PureScheduler, graph: PreparedGraph, signal: AbortSignal | undefined) {
     this.#scheduler = scheduler;
     this.#jobs = graph.jobs;
+    this.#withShutdown = graph.withShutdown;
+    this.#nonForever = graph.nonForever;
     this.#nested = graph.nested;
     this.#pending = graph.pending;
     this.#successorStart = graph.successorStart;
@@ -391,7 +408,11 @@ class Orchestration {
     return held;
   }
 
-  start(): Promise<boolean> {
+  /**
+   * Starts the run. `reset`: put the jobs back to idle first (not needed
+   * when an enclosing run has just done it, with its nested schedulers').
+   */
+  start(reset: boolean): Promise<boolean> {
     const scheduler = this.#scheduler;
     const promise = new Promise<boolean>((resolve) => {
       this.#resolve = resolve;
@@ -401,18 +422,14 @@ class Orchestration {
     scheduler._culprit = undefined;
     scheduler._abortReason = undefined;
     scheduler._shutdownAnswer = undefined;
-    const jobs = this.#jobs;
-    for (let k = 0; k < jobs.length; k++) {
-      const job = jobs[k]!;
-      job._state = IDLE;
-      job._raised = false;
-      job._outcome = undefined;
-      job._context = undefined;
-      if (!job.forever) this.#nonForever++;
+    if (reset) {
+      const jobs = this.#jobs;
+      for (let k = 0; k < jobs.length; k++) resetState(jobs[k]!);
       // A nested scheduler starts afresh too, even if it does not get to run
       // this time: otherwise its jobs would show the previous run, and its
       // shutdown() would answer from then without shutting them down again.
-      if (isScheduler(job)) resetNested(job);
+      const nested = this.#nested;
+      for (let k = 0; k < nested.length; k++) resetNested(nested[k]!);
     }
     this.#remaining = this.#nonForever;
     scheduler._activePools = this.#ownPools;
@@ -698,12 +715,11 @@ class Orchestration {
     let reasonMade = false;
     const jobs = this.#jobs;
     let holding: AbstractJob[] | undefined;
-    // The jobs to shut down are picked in this same walk: one pass less over
-    // a million jobs, each a likely cache miss.
-    const toShutDown: AbstractJob[] = [];
-    for (let k = 0; k < jobs.length; k++) {
-      const job = jobs[k]!;
-      if (job._hasShutdown()) toShutDown.push(job);
+    // Only the jobs taken from the queue can be running (every start goes
+    // through it): no walk over the jobs that never started.
+    const started = this.#queue;
+    for (let q = 0; q < this.#head; q++) {
+      const job = jobs[started[q]!]!;
       const run = job._context as JobRun | undefined;
       if (job._state === RUNNING && run !== undefined && !run._cancelled) {
         if (run._timer !== undefined) {
@@ -731,7 +747,7 @@ class Orchestration {
     this.#leavePools();
     dropLayouts(this.#nested);
     emitSchedulerEvent(scheduler, "scheduler:ended", status === "fine");
-    void this.#shutdownThenResolve(status === "fine", toShutDown);
+    void this.#shutdownThenResolve(status === "fine", this.#withShutdown);
   }
 
   /** Withdraws this run's jobs still waiting on pools, and closes the pools it declared. */
@@ -791,13 +807,20 @@ function resetNested(scheduler: PureScheduler): void {
   // forEach, not for-of: this runs once per run over every nested job, before
   // the optimiser steps in, and a for-of would allocate a result per job.
   scheduler._members.forEach(resetJob);
+  // Its own run, if it comes in this one, need not do it again.
+  if (scheduler._prepared !== undefined) scheduler._prepared.jobsReset = true;
+}
+
+/** Puts a job back to "never ran" (its state, outcome and context). */
+function resetState(job: AbstractJob): void {
+  job._state = IDLE;
+  job._bits &= ~RAISED_BIT;
+  job._outcome = undefined;
+  job._context = undefined;
 }
 
 function resetJob(job: AbstractJob): void {
-  job._state = IDLE;
-  job._raised = false;
-  job._outcome = undefined;
-  job._context = undefined;
+  resetState(job);
   if (isScheduler(job)) resetNested(job);
 }
 

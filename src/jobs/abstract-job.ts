@@ -129,8 +129,10 @@ function isJob(value: unknown): value is AbstractJob {
 const CRITICAL = 1;
 const FOREVER = 2;
 const RAISED = 4;
-/** @internal For the engine's hot paths, which read the bit rather than call the accessor. */
+/** @internal For the engine's hot paths, which read the bits rather than call the accessors. */
 export const FOREVER_BIT = FOREVER;
+/** @internal See {@link FOREVER_BIT}. */
+export const RAISED_BIT = RAISED;
 
 /**
  * The base class of all jobs. Subclasses implement {@link AbstractJob.run};
@@ -212,6 +214,8 @@ export abstract class AbstractJob<T = unknown> {
   /** Makes the job a forever one (or not); takes effect at the next run. */
   set forever(value: boolean) {
     this._bits = withBit(this._bits, FOREVER, value);
+    // A run's layout counts the jobs that are not forever.
+    if (this._owner !== undefined) this._owner._graphVersion++;
   }
   /** @internal Whether the job's outcome is an exception. */
   get _raised(): boolean {
