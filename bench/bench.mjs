@@ -3,7 +3,8 @@
  * in turn (alternating the order from run to run), each run in a fresh
  * process (child.mjs) that checks its own outcome. Prints a table, writes the
  * raw figures to bench/results/latest.json and the table to latest.md (and,
- * for the full default matrix, to README-table.md).
+ * for the full default matrix, to full.json and full.md, which are kept in
+ * the repository, and the README's section to bench/README-section.md).
  *
  *   npm run bench                  the whole matrix (about 10 minutes)
  *   npm run bench -- --quick       a subset in about a minute: asyncjobs and the
@@ -399,7 +400,10 @@ const report = {
 writeFileSync(join(results, "latest.json"), `${JSON.stringify(report, null, 1)}\n`);
 writeFileSync(join(results, "latest.md"), markdown);
 if (fullMatrix) {
-  writeFileSync(join(results, "README-table.md"), markdown);
+  // The whole matrix's figures are kept in the repository, next to the
+  // README's table made from them.
+  writeFileSync(join(results, "full.json"), `${JSON.stringify(report, null, 1)}\n`);
+  writeFileSync(join(results, "full.md"), markdown);
   writeFileSync(join(here, "README-section.md"), readmeSection(markdown));
 }
 if (errors.length > 0) {

@@ -198,7 +198,10 @@ function dropLayouts(schedulers: readonly PureScheduler[]): void {
 }
 
 /** Runs `scheduler` once; resolves true on success. Validation errors reject. */
-export function orchestrate(scheduler: PureScheduler, signal?: AbortSignal): Promise<boolean> {
+export function orchestrate(
+  scheduler: PureScheduler,
+  signal?: AbortSignal | RunContext,
+): Promise<boolean> {
   // The layout made when an enclosing scheduler validated this one, unless
   // the graph changed since (add, remove, requires bump its version).
   const prepared = scheduler._prepared;
@@ -292,6 +295,8 @@ class Orchestration {
   readonly #successors: Int32Array;
   readonly #window: number;
   readonly #signal: AbortSignal | undefined;
+  /** The context of this scheduler as a job of its parent, which cancels it through it. */
+  readonly #context: RunContext | undefined;
   /** Indices of the jobs made ready, in order; each job enters at most once per run. */
   readonly #queue: Int32Array;
   #head = 0;
@@ -318,8 +323,15 @@ class Orchestration {
   #onAbort = (): void => {
     this.#finish("aborted", undefined, this.#signal?.reason);
   };
+  #onContextAbort = (reason: unknown): void => {
+    this.#finish("aborted", undefined, reason);
+  };
 
-  constructor(scheduler: PureScheduler, graph: PreparedGraph, signal: AbortSignal | undefined) {
+  constructor(
+    scheduler: PureScheduler,
+    graph: PreparedGraph,
+    signal: AbortSignal | RunContext | undefined,
+  ) {
     this.#scheduler = scheduler;
     this.#jobs = graph.jobs;
     this.#withShutdown = graph.withShutdown;
@@ -330,7 +342,10 @@ class Orchestration {
     this.#successors = graph.successors;
     this.#queue = graph.queue;
     this.#window = scheduler.jobsWindow ? scheduler.jobsWindow : NO_LIMIT;
-    this.#signal = signal;
+    // A nested scheduler is handed its parent's context: it listens to it
+    // directly, which costs neither an AbortController nor an event listener.
+    this.#context = signal instanceof RunContext ? signal : undefined;
+    this.#signal = signal instanceof RunContext ? undefined : signal;
     const declared = scheduler._pools;
     this.#ownPools =
       declared === undefined
@@ -439,7 +454,13 @@ class Orchestration {
       this.#finish("aborted", undefined, this.#signal.reason);
       return promise;
     }
+    const context = this.#context;
+    if (context?._aborted) {
+      this.#finish("aborted", undefined, context._reason);
+      return promise;
+    }
     this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
+    if (context !== undefined) context._more().onAbort = this.#onContextAbort;
     const timeout = scheduler.timeout;
     if (timeout !== null) {
       this.#timer = setTimeout(() => this.#finish("timeout"), timeout);
@@ -706,6 +727,7 @@ class Orchestration {
     this.#finished = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#signal?.removeEventListener("abort", this.#onAbort);
+    if (this.#context?._rare !== undefined) this.#context._rare.onAbort = undefined;
     const scheduler = this.#scheduler;
     scheduler._status = status;
     scheduler._culprit = culprit;
@@ -804,11 +826,27 @@ function resetNested(scheduler: PureScheduler): void {
   scheduler._culprit = undefined;
   scheduler._abortReason = undefined;
   scheduler._shutdownAnswer = undefined;
-  // forEach, not for-of: this runs once per run over every nested job, before
-  // the optimiser steps in, and a for-of would allocate a result per job.
-  scheduler._members.forEach(resetJob);
+  // By index: this runs once per run over every nested job, before the
+  // optimiser steps in, and a for-of would allocate a result per job.
+  const jobs = scheduler._members.list;
+  for (let k = 0; k < jobs.length; k++) resetState(jobs[k]!);
+  const prepared = scheduler._prepared;
+  // The layout made for its run knows its nested schedulers; without one,
+  // they are looked for.
+  const nested = prepared !== undefined ? prepared.nested : schedulersAmong(jobs);
+  for (let k = 0; k < nested.length; k++) resetNested(nested[k]!);
   // Its own run, if it comes in this one, need not do it again.
-  if (scheduler._prepared !== undefined) scheduler._prepared.jobsReset = true;
+  if (prepared !== undefined) prepared.jobsReset = true;
+}
+
+/** The nested schedulers among `jobs`. */
+function schedulersAmong(jobs: readonly AbstractJob[]): PureScheduler[] {
+  const found: PureScheduler[] = [];
+  for (let k = 0; k < jobs.length; k++) {
+    const job = jobs[k];
+    if (isScheduler(job)) found.push(job);
+  }
+  return found;
 }
 
 /** Puts a job back to "never ran" (its state, outcome and context). */
@@ -817,11 +855,6 @@ function resetState(job: AbstractJob): void {
   job._bits &= ~RAISED_BIT;
   job._outcome = undefined;
   job._context = undefined;
-}
-
-function resetJob(job: AbstractJob): void {
-  resetState(job);
-  if (isScheduler(job)) resetNested(job);
 }
 
 function cancellationReason(

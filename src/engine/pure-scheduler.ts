@@ -11,6 +11,7 @@ import {
   nameOf,
 } from "../jobs/abstract-job.js";
 import { SCHEDULER_BRAND, SEQUENCE_BRAND } from "../jobs/brands.js";
+import { RunContext } from "../jobs/context.js";
 import { requirementsOf } from "../jobs/requirements.js";
 import type { Sequence } from "../jobs/sequence.js";
 import { DONE, RUNNING } from "../jobs/state.js";
@@ -798,26 +799,36 @@ export async function runScheduler(
   scheduler: PureScheduler,
   options: RunOptions = {},
 ): Promise<boolean> {
-  const where = `scheduler ${describeScheduler(scheduler)}: run()`;
-  if (!isPlainObject(options) && !(options instanceof Object && "signal" in options)) {
-    throw new TypeError(`${where}: options must be an object, got ${describeValue(options)}`);
+  // This scheduler's own context as a job (a nested scheduler run by its
+  // parent): followed directly, without reading its signal (which would
+  // make one). Any other context is followed through its signal, which
+  // several runs may share.
+  const context =
+    options instanceof RunContext && options._job === (scheduler as unknown) ? options : undefined;
+  const where = (): string => `scheduler ${describeScheduler(scheduler)}: run()`;
+  if (
+    context === undefined &&
+    !isPlainObject(options) &&
+    !(options instanceof Object && "signal" in options)
+  ) {
+    throw new TypeError(`${where()}: options must be an object, got ${describeValue(options)}`);
   }
-  if (isPlainObject(options)) rejectUnknownOptions(where, options, RUN_OPTIONS);
-  const signal = options.signal;
+  if (isPlainObject(options)) rejectUnknownOptions(where(), options, RUN_OPTIONS);
+  const signal = context === undefined ? options.signal : undefined;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(
-      `${where}: option "signal" must be an AbortSignal, got ${describeValue(signal)}`,
+      `${where()}: option "signal" must be an AbortSignal, got ${describeValue(signal)}`,
     );
   }
   if (scheduler._busy) {
-    throw new Error(`${where}: the scheduler is already running; wait for its run to settle`);
+    throw new Error(`${where()}: the scheduler is already running; wait for its run to settle`);
   }
   scheduler._busy = true;
   const detach = scheduler.verbose ? attachVerbose(scheduler) : undefined;
   const recording = scheduler._tracing ? recordTrace(scheduler) : undefined;
   if (recording) scheduler._lastTrace = recording.trace;
   try {
-    return await orchestrate(scheduler, signal);
+    return await orchestrate(scheduler, context ?? signal);
   } catch (error) {
     scheduler._busy = false;
     throw error;

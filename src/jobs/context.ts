@@ -40,6 +40,11 @@ class RareContextState {
   reason: unknown = undefined;
   attempt = 1;
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /**
+   * Told when the context is aborted: how a nested scheduler's run hears
+   * that its parent cancelled it, with no AbortController in between.
+   */
+  onAbort: ((reason: unknown) => void) | undefined = undefined;
 }
 
 /** Bits of `_flags`. */
@@ -190,5 +195,6 @@ export class RunContext implements JobContext {
     this._aborted = true;
     this._reason = reason;
     this._controller?.abort(reason);
+    this._rare?.onAbort?.(reason);
   }
 }
