@@ -513,6 +513,23 @@ describe("events", () => {
     ]);
   });
 
+  it("reports to a listener added during the run, from a nested scheduler too", async () => {
+    const seen: string[] = [];
+    const outer = new PureScheduler();
+    const first = new Job(
+      () => {
+        // Added once the run has started and checked for listeners.
+        outer.events.addEventListener("job:done", (event) => seen.push(String(event.job.label)));
+      },
+      { label: "first" },
+    );
+    const later = quickJob("later", 1);
+    const inner = new Scheduler(later, { label: "inner", required: first });
+    outer.add(first).add(inner);
+    assert.equal(await outer.run(), true);
+    assert.deepEqual(seen, ["first", "later", "inner"]);
+  });
+
   it("stops reporting to a removed listener", async () => {
     const scheduler = new PureScheduler(quickJob("a", 1));
     let count = 0;

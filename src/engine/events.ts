@@ -103,6 +103,28 @@ export type SchedulerEventListener<K extends keyof SchedulerEventMap> =
     };
 
 /**
+ * Counts the listeners ever added, on any scheduler: a run checks once
+ * whether anybody listens to it (on its scheduler or an enclosing one), and
+ * again only when this has changed.
+ *
+ * @internal
+ */
+export const listenerAdditions = { count: 0 };
+
+/**
+ * Whether anybody listens to the events of `scheduler`'s run: on it, or on
+ * a scheduler enclosing it.
+ *
+ * @internal
+ */
+export function anyoneListens(scheduler: PureScheduler): boolean {
+  for (let target: PureScheduler | undefined = scheduler; target; target = parentOf(target)) {
+    if (target._events?.active) return true;
+  }
+  return false;
+}
+
+/**
  * A typed `EventTarget` that knows whether anybody listens, so that the
  * engine skips building events nobody would receive.
  */
@@ -132,6 +154,7 @@ export class SchedulerEvents extends EventTarget {
     options?: AddEventListenerOptions | boolean,
   ): void {
     if (listener === null) return;
+    listenerAdditions.count++;
     let set = this.#listeners.get(type);
     if (set === undefined) {
       set = new Set();

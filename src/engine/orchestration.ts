@@ -28,7 +28,7 @@ import { DONE, IDLE, RUNNING, SCHEDULED, SKIPPED } from "../jobs/state.js";
 import { type TriggerRule, triggerAllows } from "../jobs/trigger.js";
 import { withBit } from "../util/bits.js";
 import { CancelledError, TimeoutError } from "../util/errors.js";
-import { emitJobEvent, emitSchedulerEvent } from "./events.js";
+import { anyoneListens, emitJobEvent, emitSchedulerEvent, listenerAdditions } from "./events.js";
 import { cycleError, describeScheduler, findCycle } from "./graph.js";
 import { PoolState } from "./pools.js";
 import type { PureScheduler, RunStatus } from "./pure-scheduler.js";
@@ -318,6 +318,9 @@ class Orchestration {
   readonly #nonForever: number;
   #pumping = false;
   #finished = false;
+  /** See #mayHear(): its answer, and the count of listener additions it was found at. */
+  #heard = false;
+  #heardAt = -1;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #resolve: (ok: boolean) => void = () => {};
   #onAbort = (): void => {
@@ -664,13 +667,18 @@ class Orchestration {
   }
 
   /**
-   * Whether anybody may listen to this run's events: this scheduler has an
-   * event target, or it is nested (an enclosing one may have one). Checked
-   * before the per-job events, so that a run nobody watches makes no calls.
+   * Whether anybody may listen to this run's events, on this scheduler or
+   * an enclosing one. Checked before the per-job events, so that a run
+   * nobody watches makes no calls for them; found again only when a
+   * listener was added somewhere since (one removed since is harmless: the
+   * events find nobody).
    */
   #mayHear(): boolean {
-    const scheduler = this.#scheduler;
-    return scheduler._events !== undefined || ownerOf(scheduler) !== undefined;
+    if (this.#heardAt !== listenerAdditions.count) {
+      this.#heardAt = listenerAdditions.count;
+      this.#heard = anyoneListens(this.#scheduler);
+    }
+    return this.#heard;
   }
 
   /** Gives back a job's window slots, and its pool's (waking who waits there). */
