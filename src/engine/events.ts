@@ -118,7 +118,7 @@ export const listenerAdditions = { count: 0 };
  * @internal
  */
 export function anyoneListens(scheduler: PureScheduler): boolean {
-  for (let target: PureScheduler | undefined = scheduler; target; target = parentOf(target)) {
+  for (let target: PureScheduler | undefined = scheduler; target; target = target._owner) {
     if (target._events?.active) return true;
   }
   return false;
@@ -188,11 +188,6 @@ export class SchedulerEvents extends EventTarget {
   }
 }
 
-/** The scheduler enclosing `scheduler`, when it is a nested Scheduler. */
-function parentOf(scheduler: PureScheduler): PureScheduler | undefined {
-  return (scheduler as { _owner?: PureScheduler })._owner;
-}
-
 /** Dispatches a job event on `scheduler` and every enclosing scheduler that listens. */
 export function emitJobEvent(
   scheduler: PureScheduler,
@@ -200,7 +195,7 @@ export function emitJobEvent(
   job: AbstractJob,
   error?: unknown,
 ): void {
-  for (let target: PureScheduler | undefined = scheduler; target; target = parentOf(target)) {
+  for (let target: PureScheduler | undefined = scheduler; target; target = target._owner) {
     const events = target._events;
     if (events?.active) events.dispatchEvent(new JobEvent(type, job, scheduler, error));
   }
@@ -212,7 +207,7 @@ export function emitSchedulerEvent(
   type: SchedulerEventType,
   ok?: boolean,
 ): void {
-  for (let target: PureScheduler | undefined = scheduler; target; target = parentOf(target)) {
+  for (let target: PureScheduler | undefined = scheduler; target; target = target._owner) {
     const events = target._events;
     if (events?.active) events.dispatchEvent(new SchedulerEvent(type, scheduler, ok));
   }

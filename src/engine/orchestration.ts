@@ -250,9 +250,6 @@ class JobRun extends RunContext {
   get _settled(): boolean {
     return (this._flags & SETTLED) !== 0;
   }
-  set _settled(value: boolean) {
-    this._flags = withBit(this._flags, SETTLED, value);
-  }
 
   override _ready(): void {
     this.orchestration.ready(this);
@@ -417,7 +414,7 @@ class Orchestration {
   #heldByEnclosing(pool: PoolState): number {
     let held = 0;
     let current: PureScheduler | undefined = this.#scheduler;
-    for (; current; current = ownerOf(current)) {
+    for (; current; current = current._owner) {
       const extras = (current as Partial<AbstractJob>)._extras;
       if (extras?.pool === pool.name && poolAbove(current, pool.name) === pool) {
         held += extras.weight;
@@ -804,14 +801,9 @@ class Orchestration {
   }
 }
 
-/** The scheduler `scheduler` is a job of, if any. */
-function ownerOf(scheduler: PureScheduler): PureScheduler | undefined {
-  return (scheduler as { _owner?: PureScheduler })._owner;
-}
-
 /** The pool named `name` that the schedulers enclosing `scheduler` are running with, the nearest first. */
 function poolAbove(scheduler: PureScheduler, name: string): PoolState | undefined {
-  for (let current = ownerOf(scheduler); current; current = ownerOf(current)) {
+  for (let current = scheduler._owner; current; current = current._owner) {
     const found = current._activePools?.get(name);
     if (found !== undefined) return found;
   }
@@ -820,8 +812,7 @@ function poolAbove(scheduler: PureScheduler, name: string): PoolState | undefine
 
 /** Whether a scheduler enclosing `scheduler` has ended its run but not yet settled it. */
 function enclosingEnded(scheduler: PureScheduler): boolean {
-  let owner = (scheduler as { _owner?: PureScheduler })._owner;
-  for (; owner !== undefined; owner = (owner as { _owner?: PureScheduler })._owner) {
+  for (let owner = scheduler._owner; owner !== undefined; owner = owner._owner) {
     if (owner._busy && owner._status !== "running") return true;
   }
   return false;

@@ -169,6 +169,11 @@ export class PureScheduler implements Iterable<AbstractJob> {
   /** @internal */ declare _timeoutUsed: number | null;
   /** @internal */ declare _shutdownAnswer: Promise<boolean> | undefined;
   /** @internal */ declare _busy: boolean;
+  /**
+   * @internal The scheduler this one is a job of: set on a nested Scheduler
+   * (it is a job's field), never on a PureScheduler, where it reads undefined.
+   */
+  declare _owner: PureScheduler | undefined;
   /** @internal Bumped by every change of the graph (members, requirements), so that a kept layout can tell it is stale. */
   declare _graphVersion: number;
   /** @internal The layout an enclosing scheduler made when it validated this one, for this one's next run. */
@@ -765,7 +770,7 @@ function checkCanAdd(scheduler: PureScheduler, job: AbstractJob): void {
   for (
     let enclosing: PureScheduler | undefined = scheduler;
     enclosing;
-    enclosing = (enclosing as { _owner?: PureScheduler })._owner
+    enclosing = enclosing._owner
   ) {
     if ((enclosing as unknown) === job) {
       throw new Error(`${whereOf(scheduler)}: cannot add scheduler ${nameOf(job)} inside itself`);

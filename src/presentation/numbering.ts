@@ -75,7 +75,7 @@ export function numberJobs(scheduler: PureScheduler, what: string, safe = false)
 export function outermost(scheduler: PureScheduler): PureScheduler {
   let current = scheduler;
   for (;;) {
-    const owner = (current as { _owner?: PureScheduler })._owner;
+    const owner = current._owner;
     if (owner === undefined) return current;
     current = owner;
   }

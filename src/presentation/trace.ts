@@ -270,7 +270,7 @@ function depthBelow(owner: PureScheduler, top: PureScheduler): number {
   for (
     let current: PureScheduler | undefined = owner;
     current && current !== top;
-    current = (current as { _owner?: PureScheduler })._owner
+    current = current._owner
   ) {
     depth++;
   }

@@ -34,13 +34,9 @@ const JOB_VERBS = {
 
 const SCHEDULER_TYPES = ["scheduler:started", "scheduler:ended", "scheduler:shutdown"] as const;
 
-function ownerOf(scheduler: PureScheduler): PureScheduler | undefined {
-  return (scheduler as { _owner?: PureScheduler })._owner;
-}
-
 /** The nearest scheduler, from `scheduler` outwards, that is verbose: the one that prints its events. */
 function verboseOwner(scheduler: PureScheduler): PureScheduler | undefined {
-  for (let current: PureScheduler | undefined = scheduler; current; current = ownerOf(current)) {
+  for (let current: PureScheduler | undefined = scheduler; current; current = current._owner) {
     if (current.verbose) return current;
   }
   return undefined;
@@ -54,8 +50,9 @@ function nameOf(scheduler: PureScheduler): string {
 
 /**
  * What a line adds for some events: the attempt that comes next after a
- * failed one and what that one raised (`attempt 2 of 4, after Error:boom`), how many attempts a job that retried took
- * (as listings say it), the trigger rule that was not met.
+ * failed one and what that one raised (`attempt 2 of 4, after Error:boom`),
+ * how many attempts a job that retried took (as listings say it), the
+ * trigger rule that was not met.
  */
 function noteOf(event: JobEvent): string {
   const job = event.job;
