@@ -84,7 +84,8 @@ function prepareGraph(scheduler: PureScheduler): PreparedGraph {
   // at a million jobs, each walk costs more than the work done in it.
   for (let k = 0; k < count; k++) {
     const job = jobs[k]!;
-    pending[k] = requirementCount(job);
+    // Many jobs require nothing: no call for those.
+    pending[k] = job._required === undefined ? 0 : requirementCount(job);
     if ((job._bits & FOREVER_BIT) === 0) nonForever++;
     if (job._extras !== undefined) withExtras = true;
     if (job._hasShutdown()) {
@@ -439,7 +440,7 @@ class Orchestration {
     scheduler._shutdownAnswer = undefined;
     if (reset) {
       const jobs = this.#jobs;
-      for (let k = 0; k < jobs.length; k++) resetState(jobs[k]!);
+      resetStates(jobs);
       // A nested scheduler starts afresh too, even if it does not get to run
       // this time: otherwise its jobs would show the previous run, and its
       // shutdown() would answer from then without shutting them down again.
@@ -474,8 +475,20 @@ class Orchestration {
     // its dependents at once, and this loop must not take them for entry jobs
     // too (they would be made ready, or skipped, a second time).
     this.#skipping = true;
+    // Entry jobs without extras (most) are queued here directly: a call per
+    // job costs before the optimiser steps in.
+    const jobs = this.#jobs;
+    const queue = this.#queue;
+    const heard = this.#mayHear();
     for (let k = 0; k < pending.length; k++) {
-      if (pending[k] === 0) this.#makeReady(k);
+      if (pending[k] !== 0) continue;
+      const job = jobs[k]!;
+      if (job._extras !== undefined || heard || this.#finished) {
+        this.#makeReady(k);
+      } else {
+        job._state = SCHEDULED;
+        queue[this.#tail++] = k;
+      }
     }
     this.#skipping = false;
     this.#drainSkips();
@@ -495,7 +508,9 @@ class Orchestration {
     }
     job._state = SCHEDULED;
     this.#queue[this.#tail++] = index;
-    if (this.#mayHear()) emitJobEvent(this.#scheduler, "job:scheduled", job);
+    if (this.#heardAt === listenerAdditions.count ? this.#heard : this.#mayHear()) {
+      emitJobEvent(this.#scheduler, "job:scheduled", job);
+    }
   }
 
   /** Skips the jobs queued for it, and what their skips leave without a way to run. */
@@ -592,7 +607,9 @@ class Orchestration {
     }
     job._context = run;
     job._state = RUNNING;
-    if (this.#mayHear()) emitJobEvent(this.#scheduler, "job:started", job);
+    if (this.#heardAt === listenerAdditions.count ? this.#heard : this.#mayHear()) {
+      emitJobEvent(this.#scheduler, "job:started", job);
+    }
     const timeout = job._extras?.timeout;
     if (timeout !== undefined && timeout !== null) {
       run._timer = setTimeout(jobTimedOut, timeout, run);
@@ -638,7 +655,7 @@ class Orchestration {
     // per job (after retries it is kept, for attempts()).
     if (run._rare === undefined || run._attempt === 1) job._context = undefined;
     this.#running--;
-    if (this.#mayHear()) {
+    if (this.#heardAt === listenerAdditions.count ? this.#heard : this.#mayHear()) {
       emitJobEvent(
         this.#scheduler,
         raised ? "job:failed" : "job:done",
@@ -659,8 +676,14 @@ class Orchestration {
     if (extras === undefined) this.#used--;
     else this.#giveBack(job, extras.weight);
     if (this.#finished) return;
-    if ((run._flags & RELEASED) === 0) this.#release(index);
-    this.#pump();
+    // Calls made only when there is something to do: most jobs of a run end
+    // before the optimiser steps in, and a call costs then.
+    if ((run._flags & RELEASED) === 0) {
+      const successorStart = this.#successorStart;
+      if (successorStart[index] !== successorStart[index + 1]) this.#release(index);
+    }
+    if (this.#head < this.#tail || this.#parked.length > 0) this.#pump();
+    else if (this.#remaining === 0) this.#checkEnd();
   }
 
   /**
@@ -828,7 +851,7 @@ function resetNested(scheduler: PureScheduler): void {
   // By index: this runs once per run over every nested job, before the
   // optimiser steps in, and a for-of would allocate a result per job.
   const jobs = scheduler._members.list;
-  for (let k = 0; k < jobs.length; k++) resetState(jobs[k]!);
+  resetStates(jobs);
   const prepared = scheduler._prepared;
   // The layout made for its run knows its nested schedulers; without one,
   // they are looked for.
@@ -848,12 +871,19 @@ function schedulersAmong(jobs: readonly AbstractJob[]): PureScheduler[] {
   return found;
 }
 
-/** Puts a job back to "never ran" (its state, outcome and context). */
-function resetState(job: AbstractJob): void {
-  job._state = IDLE;
-  job._bits &= ~RAISED_BIT;
-  job._outcome = undefined;
-  job._context = undefined;
+/**
+ * Puts jobs back to "never ran" (their state, outcome and context). One
+ * loop with the writes inside rather than a call per job: it runs once per
+ * run, mostly before the optimiser steps in, when a call costs.
+ */
+function resetStates(jobs: readonly AbstractJob[]): void {
+  for (let k = 0; k < jobs.length; k++) {
+    const job = jobs[k]!;
+    job._state = IDLE;
+    job._bits &= ~RAISED_BIT;
+    job._outcome = undefined;
+    job._context = undefined;
+  }
 }
 
 function cancellationReason(
