@@ -225,9 +225,13 @@ const SETTLED = FIRST_FREE_FLAG << 1;
 class JobRun extends RunContext {
   declare readonly orchestration: Orchestration;
 
-  constructor(orchestration: Orchestration, job: AbstractJob) {
+  constructor(orchestration: Orchestration, job: AbstractJob, released: boolean) {
     super(job);
     this.orchestration = orchestration;
+    // Written a second time on purpose: V8 takes a field stored once per
+    // object for a constant, and the first settle() would then throw away
+    // the optimised code that starts jobs, in the middle of a big run.
+    this._flags = released ? RELEASED : 0;
   }
 
   /**
@@ -600,11 +604,8 @@ class Orchestration {
   /** Starts attempt `attempt` of the job at `index`, with a fresh context (and signal). */
   #launch(index: number, attempt: number, released: boolean): void {
     const job = this.#jobs[index]!;
-    const run = new JobRun(this, job);
-    if (attempt !== 1) {
-      run._attempt = attempt;
-      run._released = released;
-    }
+    const run = new JobRun(this, job, released);
+    if (attempt !== 1) run._attempt = attempt;
     job._context = run;
     job._state = RUNNING;
     if (this.#heardAt === listenerAdditions.count ? this.#heard : this.#mayHear()) {
