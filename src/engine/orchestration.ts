@@ -22,7 +22,7 @@ import {
   RAISED_BIT,
 } from "../jobs/abstract-job.js";
 import { CANCELLED, FIRST_FREE_FLAG, RunContext } from "../jobs/context.js";
-import { forEachRequirement, requirementCount } from "../jobs/requirements.js";
+import { forEachRequirement } from "../jobs/requirements.js";
 import { retryDelay, shouldRetry } from "../jobs/retry.js";
 import { DONE, IDLE, RUNNING, SCHEDULED, SKIPPED } from "../jobs/state.js";
 import { type TriggerRule, triggerAllows } from "../jobs/trigger.js";
@@ -76,16 +76,38 @@ function prepareGraph(scheduler: PureScheduler): PreparedGraph {
   const jobs = scheduler._members.list;
   const count = jobs.length;
   const pending = new Int32Array(count);
+  // Counts each job's successors one slot ahead, for the prefix sum below.
+  const successorStart = new Int32Array(count + 1);
   const nested: PureScheduler[] = [];
   const withShutdown: AbstractJob[] = [];
   let withExtras = false;
   let nonForever = 0;
+  // Whether every job comes after all its requirements, as when a graph is
+  // built in order: then there is no cycle, and no check for one.
+  let ordered = true;
+  // A requirement outside the scheduler, reported once the nested graphs
+  // have had their say.
+  let strayJob: AbstractJob | undefined;
+  let strayRequirement: AbstractJob | undefined;
+  let current = 0;
+  const count1 = (requirement: AbstractJob): void => {
+    if (requirement._owner !== scheduler) {
+      if (strayJob === undefined) {
+        strayJob = jobs[current];
+        strayRequirement = requirement;
+      }
+      return;
+    }
+    const index = requirement._index;
+    if (index >= current) ordered = false;
+    successorStart[index + 1]!++;
+    pending[current]!++;
+  };
   // Everything the run needs to know of each job, in one walk over them all:
   // at a million jobs, each walk costs more than the work done in it.
-  for (let k = 0; k < count; k++) {
-    const job = jobs[k]!;
-    // Many jobs require nothing: no call for those.
-    pending[k] = job._required === undefined ? 0 : requirementCount(job);
+  for (current = 0; current < count; current++) {
+    const job = jobs[current]!;
+    if (job._required !== undefined) forEachRequirement(job, count1);
     if ((job._bits & FOREVER_BIT) === 0) nonForever++;
     if (job._extras !== undefined) withExtras = true;
     if (job._hasShutdown()) {
@@ -97,39 +119,26 @@ function prepareGraph(scheduler: PureScheduler): PreparedGraph {
   // Nested graphs are validated (and laid out for their own runs) before
   // this one is checked, so that their errors come first.
   for (let k = 0; k < nested.length; k++) nested[k]!._prepared = prepareGraph(nested[k]!);
-  // Two walks over the requirements: one counts each job's successors (one
-  // slot ahead, for the prefix sum) and checks that requirements are members,
-  // the other fills the successors in.
-  const successorStart = new Int32Array(count + 1);
-  let job: AbstractJob;
-  const count1 = (requirement: AbstractJob): void => {
-    if (requirement._owner !== scheduler) {
-      throw new Error(
-        `scheduler ${describeScheduler(scheduler)}: job ${nameOf(job)} requires ${nameOf(requirement)}, which is not in this scheduler; ` +
-          "add it, or call sanitize() to drop such requirements",
-      );
-    }
-    successorStart[requirement._index + 1]!++;
-  };
-  // Jobs that require nothing (most, in many graphs) are not visited again.
-  for (let k = 0; k < count; k++) {
-    if (pending[k] === 0) continue;
-    job = jobs[k]!;
-    forEachRequirement(job, count1);
+  if (strayJob !== undefined) {
+    throw new Error(
+      `scheduler ${describeScheduler(scheduler)}: job ${nameOf(strayJob)} requires ${nameOf(strayRequirement!)}, which is not in this scheduler; ` +
+        "add it, or call sanitize() to drop such requirements",
+    );
   }
   for (let k = 0; k < count; k++) successorStart[k + 1]! += successorStart[k]!;
   const successors = new Int32Array(successorStart[count]!);
   const filled = successorStart.slice(0, count);
-  let current = 0;
   const fill = (requirement: AbstractJob): void => {
     successors[filled[requirement._index]!++] = current;
   };
+  // Jobs that require nothing (most, in many graphs) are not visited again.
   for (current = 0; current < count; current++) {
     if (pending[current] !== 0) forEachRequirement(jobs[current]!, fill);
   }
   const queue = new Int32Array(count);
-  // Without requirements there is no cycle, and every job is free to start.
-  if (successors.length > 0) {
+  // In order, or without requirements, there is no cycle, and the first
+  // job is free to start.
+  if (!ordered) {
     checkStartable(scheduler, jobs, pending, successorStart, successors, filled, queue);
   }
   const version = scheduler._graphVersion;
