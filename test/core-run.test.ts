@@ -333,6 +333,55 @@ describe("run(): cancelled jobs", () => {
       process.off("unhandledRejection", onUnhandled);
     }
   });
+
+  it("find their signal aborted with the run's reason when they first read it after the end", async () => {
+    const gate = deferred<void>();
+    const seen = deferred<{ aborted: boolean; reason: unknown }>();
+    const late = new Job(
+      async (context) => {
+        await gate.promise;
+        const { signal } = context;
+        seen.resolve({ aborted: signal.aborted, reason: signal.reason });
+      },
+      { label: "late", forever: true },
+    );
+    const early = new Job(
+      async (context) => {
+        await gate.promise;
+        return context.signal.aborted;
+      },
+      { label: "early", forever: true },
+    );
+    const scheduler = new PureScheduler(late, early, quickJob("quick", 1));
+    assert.equal(await scheduler.run(), true);
+    assert.deepEqual([late.isCancelled(), early.isCancelled()], [true, true]);
+    assert.deepEqual([late.attempts(), early.attempts()], [1, 1]);
+    gate.resolve();
+    const { aborted, reason } = await seen.promise;
+    assert.equal(aborted, true);
+    assert.ok(reason instanceof CancelledError, String(reason));
+    assert.match((reason as Error).message, /is done: its other jobs have finished/);
+  });
+
+  it("abort a signal read during the run when the run ends", async () => {
+    let signal: AbortSignal | undefined;
+    const watcher = new Job(
+      (context) => {
+        signal = context.signal;
+        return new Promise<void>((resolve) => signal!.addEventListener("abort", () => resolve()));
+      },
+      { label: "watcher", forever: true },
+    );
+    const scheduler = new PureScheduler(watcher, quickJob("quick", 1));
+    assert.equal(await scheduler.run(), true);
+    assert.equal(signal?.aborted, true);
+    assert.ok(signal?.reason instanceof CancelledError);
+    assert.equal(watcher.isCancelled(), true);
+    // Run again: the job starts afresh, and is cancelled afresh.
+    assert.equal(await scheduler.run(), true);
+    assert.equal(watcher.isCancelled(), true);
+    assert.equal(watcher.attempts(), 1);
+  });
 });
 
 describe("run(): shutdown", () => {
