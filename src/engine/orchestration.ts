@@ -596,7 +596,8 @@ class Orchestration {
       this.#launch(index, 1, false);
     }
     this.#pumping = false;
-    this.#checkEnd();
+    // #checkEnd() does nothing while jobs that are not forever remain.
+    if (this.#remaining === 0) this.#checkEnd();
   }
 
   /** A job that waited on its pool may find room now. */
