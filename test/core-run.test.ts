@@ -438,6 +438,50 @@ describe("run(): again and again", () => {
     assert.equal(await first, true);
   });
 
+  it("starts a job that ran elsewhere from idle: no trace of its earlier failure", async () => {
+    let fail = true;
+    const flaky = new Job(
+      () => {
+        if (fail) throw new Error("first time");
+        return "fine";
+      },
+      { label: "flaky", critical: false },
+    );
+    const first = new PureScheduler(flaky);
+    await first.run();
+    assert.ok(flaky.raisedException() instanceof Error);
+    first.remove(flaky);
+    fail = false;
+    // In its new scheduler it waits for a gate: while it does, it shows idle.
+    const gate = gatedJob("gate");
+    flaky.requires(gate.job);
+    const second = new PureScheduler(gate.job, flaky);
+    const seen: boolean[] = [];
+    second.events.addEventListener("job:started", (event) => {
+      if (event.job === gate.job) seen.push(flaky.isIdle(), flaky.isDone());
+    });
+    const run = second.run();
+    gate.open("open");
+    assert.equal(await run, true);
+    assert.deepEqual(seen, [true, false]);
+    assert.equal(flaky.raisedException(), undefined);
+    assert.equal(flaky.result(), "fine");
+  });
+
+  it("starts a member run on its own in between from idle at the next run", async () => {
+    let fail = true;
+    const job = new Job(() => {
+      if (fail) throw new Error("on its own");
+      return 7;
+    });
+    const scheduler = new PureScheduler(job);
+    await assert.rejects(job.standaloneRun(), /on its own/);
+    fail = false;
+    assert.equal(await scheduler.run(), true);
+    assert.equal(job.raisedException(), undefined);
+    assert.equal(job.result(), 7);
+  });
+
   it("orchestrate() is run()", async () => {
     const job = quickJob("j", 3);
     assert.equal(await new PureScheduler(job).orchestrate(), true);

@@ -452,14 +452,15 @@ class Orchestration {
     scheduler._abortReason = undefined;
     scheduler._shutdownAnswer = undefined;
     if (reset) {
-      const jobs = this.#jobs;
-      resetStates(jobs);
+      // Jobs that never ran since they joined are idle already.
+      if (!scheduler._jobsFresh) resetStates(this.#jobs);
       // A nested scheduler starts afresh too, even if it does not get to run
       // this time: otherwise its jobs would show the previous run, and its
       // shutdown() would answer from then without shutting them down again.
       const nested = this.#nested;
       for (let k = 0; k < nested.length; k++) resetNested(nested[k]!);
     }
+    scheduler._jobsFresh = false;
     this.#remaining = this.#nonForever;
     scheduler._activePools = this.#ownPools;
     emitSchedulerEvent(scheduler, "scheduler:started");
@@ -779,7 +780,9 @@ class Orchestration {
     // Only the jobs taken from the queue can be running (every start goes
     // through it): no walk over the jobs that never started.
     const started = this.#queue;
-    for (let q = 0; q < this.#head; q++) {
+    // Nothing to cancel when every started job has settled.
+    const startedCount = this.#running > 0 ? this.#head : 0;
+    for (let q = 0; q < startedCount; q++) {
       const job = jobs[started[q]!]!;
       const run = job._context as JobRun | undefined;
       if (job._state === RUNNING && run !== undefined && !run._cancelled) {
@@ -862,7 +865,7 @@ function resetNested(scheduler: PureScheduler): void {
   // By index: this runs once per run over every nested job, before the
   // optimiser steps in, and a for-of would allocate a result per job.
   const jobs = scheduler._members.list;
-  resetStates(jobs);
+  if (!scheduler._jobsFresh) resetStates(jobs);
   const prepared = scheduler._prepared;
   // The layout made for its run knows its nested schedulers; without one,
   // they are looked for.

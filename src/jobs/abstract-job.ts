@@ -462,6 +462,8 @@ export abstract class AbstractJob<T = unknown> {
    */
   async standaloneRun(): Promise<T> {
     const context = new RunContext(this);
+    // Its scheduler's next run must put it back to idle first.
+    if (this._owner !== undefined) this._owner._jobsFresh = false;
     this._context = context;
     this._state = RUNNING;
     this._raised = false;
