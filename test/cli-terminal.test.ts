@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -43,10 +43,19 @@ function tmux(...args: string[]): string {
   return result.stdout;
 }
 
-/** Starts `asyncjobs ARGS` in a new 100x30 pane named `name`. */
+/** Where the shell around the program in pane `name` writes its exit status. */
+function statusFile(name: string): string {
+  return join(dir, `${name}.status`);
+}
+
+/**
+ * Starts `asyncjobs ARGS` in a new 100x30 pane named `name`. The shell
+ * around it writes its exit status to a file: read from the screen, it
+ * could be lost when tmux closes a pane whose last output it has not read.
+ */
 function startPane(name: string, args: string[]): void {
   const program = [process.execPath, ...CLI, ...args].map((word) => `'${word}'`).join(" ");
-  const command = `${program}; echo "EXIT=$?"`;
+  const command = `${program}; echo $? > '${statusFile(name)}'`;
   tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", "-c", ROOT, command);
 }
 
@@ -66,14 +75,17 @@ async function waitForScreen(name: string, check: (text: string) => boolean, wha
   }
 }
 
-/** Waits for the program to exit (the pane's shell then prints its status); resolves with it. */
+/** Waits for the program to exit; resolves with its exit status. */
 async function exitStatus(name: string): Promise<number> {
-  const text = await waitForScreen(
-    name,
-    (screenText) => /EXIT=\d+/.test(screenText),
-    "the exit status",
-  );
-  return Number(text.match(/EXIT=(\d+)/)?.[1]);
+  const end = Date.now() + DEADLINE_MS;
+  for (;;) {
+    const written = await readFile(statusFile(name), "utf8").catch(() => "");
+    if (written.endsWith("\n")) return Number(written);
+    if (Date.now() > end) {
+      assert.fail(`timed out waiting for the exit status; the screen:\n${screen(name)}`);
+    }
+    await delay(50);
+  }
 }
 
 async function gone(pid: number): Promise<boolean> {
