@@ -121,8 +121,16 @@ function isSequence(value: unknown): value is Sequence {
   return typeof value === "object" && value !== null && SEQUENCE_BRAND in value;
 }
 
-function isJob(value: unknown): value is AbstractJob {
-  return value instanceof AbstractJob;
+/**
+ * Whether every item is a job. A loop rather than `every()` with a
+ * callback: requires([a, b, c]) runs once per job of a graph, mostly before
+ * the optimiser inlines the callback.
+ */
+function allJobs(items: readonly unknown[]): items is AbstractJob[] {
+  for (let k = 0; k < items.length; k++) {
+    if (!(items[k] instanceof AbstractJob)) return false;
+  }
+  return true;
 }
 
 /** The bits of `AbstractJob._bits`. */
@@ -306,7 +314,7 @@ export abstract class AbstractJob<T = unknown> {
       addRequirement(this, only);
       return this;
     }
-    if (Array.isArray(only) && only.every(isJob)) {
+    if (Array.isArray(only) && allJobs(only)) {
       addRequirements(this, only);
       return this;
     }

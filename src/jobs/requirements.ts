@@ -46,14 +46,16 @@ export function addRequirement(job: AbstractJob, requirement: AbstractJob): void
   }
 }
 
-/** For `every()`: a requirement that is not `this` job and not repeated in the list. */
-function isNewAndFirst(
-  this: AbstractJob,
-  requirement: AbstractJob,
-  index: number,
-  all: readonly AbstractJob[],
-): boolean {
-  return requirement !== this && all.indexOf(requirement) === index;
+/** Whether `requirements` are distinct and do not include `job` (a few: scanned, not hashed). */
+function distinctOthers(job: AbstractJob, requirements: readonly AbstractJob[]): boolean {
+  for (let k = 0; k < requirements.length; k++) {
+    const requirement = requirements[k];
+    if (requirement === job) return false;
+    for (let before = 0; before < k; before++) {
+      if (requirements[before] === requirement) return false;
+    }
+  }
+  return true;
 }
 
 /**
@@ -65,7 +67,7 @@ export function addRequirements(job: AbstractJob, requirements: readonly Abstrac
   if (
     job._required === undefined &&
     requirements.length <= REQUIREMENTS_IN_ARRAY &&
-    requirements.every(isNewAndFirst, job)
+    distinctOthers(job, requirements)
   ) {
     changed(job);
     if (requirements.length > 0) {
