@@ -124,6 +124,30 @@ describe("requires()", () => {
     );
   });
 
+  it("takes a single list as it is, skipping its holes, nulls and repeats", () => {
+    const [a, b, c] = ["a", "b", "c"].map((label) => quickJob(label, label));
+    const holey = quickJob("holey", 0);
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the point.
+    holey.requires([a!, , b!]);
+    assert.deepEqual(
+      [...holey.required].map((job) => job.label),
+      ["a", "b"],
+    );
+    const mixed = quickJob("mixed", 0).requires([a!, null, b!, a!, c!]);
+    assert.deepEqual(
+      [...mixed.required].map((job) => job.label),
+      ["a", "b", "c"],
+    );
+    const listed = [a!, b!];
+    const copied = quickJob("copied", 0).requires(listed);
+    listed.push(c!);
+    assert.deepEqual(
+      [...copied.required].map((job) => job.label),
+      ["a", "b"],
+      "the list is copied",
+    );
+  });
+
   it("ignores a job requiring itself", () => {
     const job = quickJob("self", 1);
     job.requires(job);
