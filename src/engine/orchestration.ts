@@ -5,8 +5,10 @@
  * jobs' positions (each job's count of pending requirements, and the list of
  * its successors), so a job becomes ready in O(1) when its last requirement
  * finishes, and the run allocates no per-job arrays. Ready jobs wait in a
- * FIFO queue of indices for a slot in the window. Nothing rescans all jobs
- * until the run ends.
+ * FIFO queue of indices for a slot in the window. Nothing rescans all jobs:
+ * a run that starts with jobs fresh from their builder does not reset them,
+ * a graph built in order is not checked for cycles, and the end of a run
+ * looks only at the jobs it started, and only if some still run.
  *
  * Each started job costs one context object and one promise reaction whose
  * two handlers are bound to that context: no async frame and no closure per
@@ -703,7 +705,9 @@ class Orchestration {
    * an enclosing one. Checked before the per-job events, so that a run
    * nobody watches makes no calls for them; found again only when a
    * listener was added somewhere since (one removed since is harmless: the
-   * events find nobody).
+   * events find nobody). The per-job call sites test `#heardAt` themselves
+   * and call this only when it is stale: a call per job costs before the
+   * optimiser steps in.
    */
   #mayHear(): boolean {
     if (this.#heardAt !== listenerAdditions.count) {
@@ -862,8 +866,6 @@ function resetNested(scheduler: PureScheduler): void {
   scheduler._culprit = undefined;
   scheduler._abortReason = undefined;
   scheduler._shutdownAnswer = undefined;
-  // By index: this runs once per run over every nested job, before the
-  // optimiser steps in, and a for-of would allocate a result per job.
   const jobs = scheduler._members.list;
   if (!scheduler._jobsFresh) resetStates(jobs);
   const prepared = scheduler._prepared;
