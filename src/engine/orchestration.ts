@@ -8,7 +8,9 @@
  * FIFO queue of indices for a slot in the window. Nothing rescans all jobs:
  * a run that starts with jobs fresh from their builder does not reset them,
  * a graph built in order is not checked for cycles, and the end of a run
- * looks only at the jobs it started, and only if some still run.
+ * looks only at the jobs it started, and only if some still run. Jobs are
+ * started in bursts (bursts.ts), so that a million ready jobs are not all
+ * alive at once.
  *
  * Each started job costs one context object and one promise reaction whose
  * two handlers are bound to that context: no async frame and no closure per
@@ -30,6 +32,7 @@ import { DONE, IDLE, RUNNING, SCHEDULED, SKIPPED } from "../jobs/state.js";
 import { type TriggerRule, triggerAllows } from "../jobs/trigger.js";
 import { withBit } from "../util/bits.js";
 import { CancelledError, TimeoutError } from "../util/errors.js";
+import { budget, freshBudget, type Resumable, waitForNextBurst } from "./bursts.js";
 import { anyoneListens, emitJobEvent, emitSchedulerEvent, listenerAdditions } from "./events.js";
 import { cycleError, describeScheduler, findCycle } from "./graph.js";
 import { PoolState } from "./pools.js";
@@ -298,7 +301,7 @@ function triggerMet(job: AbstractJob, rule: TriggerRule): boolean {
   return triggerAllows(rule, failed, skipped);
 }
 
-class Orchestration {
+class Orchestration implements Resumable {
   readonly #scheduler: PureScheduler;
   readonly #jobs: AbstractJob[];
   readonly #withShutdown: AbstractJob[];
@@ -330,6 +333,8 @@ class Orchestration {
   #remaining = 0;
   readonly #nonForever: number;
   #pumping = false;
+  /** Whether this run waits for the next burst to start more jobs (see bursts.ts). */
+  #yielding = false;
   #finished = false;
   /** See #mayHear(): its answer, and the count of listener additions it was found at. */
   #heard = false;
@@ -478,6 +483,8 @@ class Orchestration {
     }
     this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
     if (context !== undefined) context._more().onAbort = this.#onContextAbort;
+    // A nested run shares the bursts of the run it is part of.
+    else freshBudget();
     const timeout = scheduler.timeout;
     if (timeout !== null) {
       this.#timer = setTimeout(() => this.#finish("timeout"), timeout);
@@ -567,11 +574,12 @@ class Orchestration {
   /**
    * Starts queued jobs while the window allows (in order: a job too heavy for
    * the room left waits, and those behind it too). A job whose pool is full
-   * waits on the pool instead, without holding up the others. Never
+   * waits on the pool instead, without holding up the others. Stops when
+   * the burst's budget is spent, and goes on at the next burst. Never
    * re-entered, so sync failures cannot recurse.
    */
   #pump(): void {
-    if (this.#pumping) return;
+    if (this.#pumping || this.#yielding) return;
     this.#pumping = true;
     const queue = this.#queue;
     const parked = this.#parked;
@@ -583,6 +591,12 @@ class Orchestration {
       const extras = job._extras;
       const weight = extras === undefined ? 1 : extras.weight;
       if (this.#used + weight > this.#window) break;
+      if (budget.left === 0) {
+        this.#yielding = true;
+        waitForNextBurst(this);
+        break;
+      }
+      budget.left--;
       if (fromParked) parked.shift();
       else this.#head++;
       const pool = extras?.pool === undefined ? undefined : this.#poolOf?.get(job);
@@ -601,6 +615,12 @@ class Orchestration {
     this.#pumping = false;
     // #checkEnd() does nothing while jobs that are not forever remain.
     if (this.#remaining === 0) this.#checkEnd();
+  }
+
+  /** The next burst may start jobs (see bursts.ts). */
+  resume(): void {
+    this.#yielding = false;
+    this.#pump();
   }
 
   /** A job that waited on its pool may find room now. */

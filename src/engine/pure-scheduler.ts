@@ -49,7 +49,12 @@ import { shutdownJobs } from "./shutdown.js";
 
 /** Options of schedulers. Durations are in milliseconds. */
 export interface SchedulerOptions {
-  /** How many jobs may run at once; 0, null or undefined: no limit. */
+  /**
+   * How many jobs may run at once; 0, null or undefined: no limit. Without
+   * a limit, ready jobs still start in bursts of about a thousand, one
+   * microtask apart (all before any timer or I/O callback), so that jobs
+   * ending at once do not all stay alive together.
+   */
   jobsWindow?: number | null;
   /** Milliseconds for the whole run; null or undefined: none. */
   timeout?: number | null;
