@@ -140,6 +140,94 @@ describe("run(): window", () => {
   });
 });
 
+/**
+ * Jobs that count how many of them are in their body at once; each waits
+ * on `wait()` (by default one microtask) and records the order it started in.
+ */
+function countingJobs(
+  count: number,
+  wait: () => Promise<unknown> = async () => {},
+  state = { running: 0, max: 0, started: [] as number[] },
+) {
+  const jobs = Array.from(
+    { length: count },
+    (_, i) =>
+      new Job(async () => {
+        state.started.push(i);
+        state.max = Math.max(state.max, ++state.running);
+        await wait();
+        state.running--;
+      }),
+  );
+  return { jobs, state };
+}
+
+describe("run(): many ready jobs at once", () => {
+  // Big enough for several bursts of starts (the engine starts ready jobs
+  // in bursts of about a thousand, see engine/bursts.ts).
+  const MANY = 5000;
+
+  it("without a window, starts every ready job before any timer or I/O, in order", async () => {
+    let macrotaskPassed = false;
+    let lateStarts = 0;
+    const gate = deferred();
+    const { jobs, state } = countingJobs(MANY, () => {
+      if (macrotaskPassed) lateStarts++;
+      return gate.promise;
+    });
+    const scheduler = new PureScheduler(...jobs);
+    const run = scheduler.run();
+    setImmediate(() => {
+      macrotaskPassed = true;
+      gate.resolve();
+    });
+    assert.equal(await run, true);
+    assert.equal(state.max, MANY, "all jobs were running at once");
+    assert.equal(lateStarts, 0);
+    assert.deepEqual(
+      state.started,
+      Array.from({ length: MANY }, (_, i) => i),
+    );
+  });
+
+  it("lets jobs that end at once end before starting more: not all are alive together", async () => {
+    const { jobs, state } = countingJobs(MANY);
+    assert.equal(await new PureScheduler(...jobs).run(), true);
+    assert.equal(state.started.length, MANY);
+    assert.ok(jobs.every((job) => job.isDone()));
+    assert.ok(state.max <= 2048, `${state.max} jobs in flight at once`);
+  });
+
+  it("shares the bursts between nested schedulers", async () => {
+    const state = { running: 0, max: 0, started: [] as number[] };
+    const groups = Array.from({ length: 4 }, () => countingJobs(MANY / 2, undefined, state).jobs);
+    const inner = groups.map((jobs, k) => new Scheduler(...jobs, { label: `inner${k}` }));
+    assert.equal(await new PureScheduler(...inner).run(), true);
+    assert.equal(state.started.length, 2 * MANY);
+    assert.ok(state.max <= 2048, `${state.max} jobs in flight at once`);
+    assert.ok(groups.every((jobs) => jobs.every((job) => job.isDone())));
+  });
+
+  it("starts nothing more once the run is over between two bursts", async () => {
+    const controller = new AbortController();
+    let ended = false;
+    let startedAfterEnd = 0;
+    const { jobs, state } = countingJobs(MANY, async () => {
+      if (ended) startedAfterEnd++;
+      await null;
+      // The first job to resume ends the run, before the next burst.
+      if (!ended) {
+        ended = true;
+        controller.abort("enough");
+      }
+    });
+    assert.equal(await new PureScheduler(...jobs).run({ signal: controller.signal }), false);
+    assert.ok(state.started.length < MANY, `${state.started.length} jobs started`);
+    assert.equal(startedAfterEnd, 0);
+    assert.equal(jobs.filter((job) => job.isRunning()).length, state.started.length);
+  });
+});
+
 describe("run(): timeout", () => {
   it("cancels running jobs and resolves false for a PureScheduler", async () => {
     const slow = gatedJob("slow");
