@@ -26,6 +26,7 @@ import {
   RAISED_BIT,
 } from "../jobs/abstract-job.js";
 import { CANCELLED, FIRST_FREE_FLAG, RunContext } from "../jobs/context.js";
+import type { JobExtras } from "../jobs/extras.js";
 import { forEachRequirement } from "../jobs/requirements.js";
 import { retryDelay, shouldRetry } from "../jobs/retry.js";
 import { DONE, IDLE, RUNNING, SCHEDULED, SKIPPED } from "../jobs/state.js";
@@ -288,6 +289,13 @@ function jobTimedOut(run: JobRun): void {
 }
 function retryNow(run: JobRun): void {
   run.orchestration.retry(run);
+}
+/** Starts the timer of a job's own timeout, if it has one (out of line: most jobs have none). */
+function startTimer(run: JobRun, extras: JobExtras): void {
+  const timeout = extras.timeout;
+  if (timeout !== undefined && timeout !== null) {
+    run._timer = setTimeout(jobTimedOut, timeout, run);
+  }
 }
 
 /** Whether `job`'s trigger rule holds, given how its (finished) requirements ended. */
@@ -599,15 +607,7 @@ class Orchestration implements Resumable {
       budget.left--;
       if (fromParked) parked.shift();
       else this.#head++;
-      const pool = extras?.pool === undefined ? undefined : this.#poolOf?.get(job);
-      if (pool !== undefined) {
-        if (!pool.fits(weight)) {
-          this.#waitingInPools++;
-          pool.waiting.push({ job, wake: () => this.#unpark(index) });
-          continue;
-        }
-        pool.used += weight;
-      }
+      if (extras?.pool !== undefined && !this.#takePool(job, index, weight)) continue;
       this.#used += weight;
       this.#running++;
       this.#launch(index, 1, false);
@@ -621,6 +621,23 @@ class Orchestration implements Resumable {
   resume(): void {
     this.#yielding = false;
     this.#pump();
+  }
+
+  /**
+   * Takes `weight` slots of the pool of the job at `index` (out of line:
+   * most jobs have none), or makes it wait there; answers whether it got
+   * them.
+   */
+  #takePool(job: AbstractJob, index: number, weight: number): boolean {
+    const pool = this.#poolOf?.get(job);
+    if (pool === undefined) return true;
+    if (!pool.fits(weight)) {
+      this.#waitingInPools++;
+      pool.waiting.push({ job, wake: () => this.#unpark(index) });
+      return false;
+    }
+    pool.used += weight;
+    return true;
   }
 
   /** A job that waited on its pool may find room now. */
@@ -644,10 +661,7 @@ class Orchestration implements Resumable {
     if (this.#heardAt === listenerAdditions.count ? this.#heard : this.#mayHear()) {
       emitJobEvent(this.#scheduler, "job:started", job);
     }
-    const timeout = job._extras?.timeout;
-    if (timeout !== undefined && timeout !== null) {
-      run._timer = setTimeout(jobTimedOut, timeout, run);
-    }
+    if (job._extras !== undefined) startTimer(run, job._extras);
     let outcome: unknown;
     try {
       outcome = job._invoke(run);
@@ -669,18 +683,7 @@ class Orchestration implements Resumable {
     const job = run._job!;
     const index = job._index;
     const extras = job._extras;
-    if (extras !== undefined) {
-      if (run._timer !== undefined) {
-        clearTimeout(run._timer);
-        run._timer = undefined;
-      }
-      // A retrying job keeps its slots (window and pool) while it waits.
-      if (raised && shouldRetry(extras.retry, outcome, run._attempt)) {
-        emitJobEvent(this.#scheduler, "job:retried", job, outcome);
-        run._timer = setTimeout(retryNow, retryDelay(extras.retry!, run._attempt), run);
-        return;
-      }
-    }
+    if (extras !== undefined && this.#retrying(run, extras, raised, outcome)) return;
     job._state = DONE;
     if (raised) job._raised = true;
     job._outcome = outcome;
@@ -718,6 +721,24 @@ class Orchestration implements Resumable {
     }
     if (this.#head < this.#tail || this.#parked.length > 0) this.#pump();
     else if (this.#remaining === 0) this.#checkEnd();
+  }
+
+  /**
+   * The part of settle() for jobs with extras, out of line so that the
+   * common path stays small for the optimiser: stops the job's timer, and
+   * schedules its next attempt if it failed and may retry (a retrying job
+   * keeps its slots, window and pool, while it waits). Answers whether it
+   * does.
+   */
+  #retrying(run: JobRun, extras: JobExtras, raised: boolean, outcome: unknown): boolean {
+    if (run._timer !== undefined) {
+      clearTimeout(run._timer);
+      run._timer = undefined;
+    }
+    if (!raised || !shouldRetry(extras.retry, outcome, run._attempt)) return false;
+    emitJobEvent(this.#scheduler, "job:retried", run._job!, outcome);
+    run._timer = setTimeout(retryNow, retryDelay(extras.retry!, run._attempt), run);
+    return true;
   }
 
   /**
