@@ -80,10 +80,12 @@ function runsOf(size) {
 }
 
 /**
- * A peer's time budget for one cell, all its runs together (ms): enough for
- * five runs of a peer a few times slower than the lower bound, and small
- * enough at a million jobs that the matrix stays within about ten minutes.
- * Sizes in between take the budget of the next size up.
+ * A peer's time budget for five runs of one cell (seconds): enough for a
+ * peer a few times slower than the lower bound, and small enough at a
+ * million jobs that the matrix stays within about ten minutes. A cell of
+ * more runs gets as much more, so that a peer is allowed the same time per
+ * run (a cell of fewer, as with --quick, keeps the whole budget). Sizes in
+ * between take the budget of the next size up.
  */
 const PEER_BUDGET_SECONDS = [
   [1_000, 3],
@@ -91,9 +93,10 @@ const PEER_BUDGET_SECONDS = [
   [100_000, 12],
   [1_000_000, 15],
 ];
+/** A peer's budget for all its runs of one cell together (ms). */
 function peerBudgetMs(size) {
   const row = PEER_BUDGET_SECONDS.find(([upTo]) => size <= upTo) ?? PEER_BUDGET_SECONDS.at(-1);
-  return budgetScale * row[1] * 1000;
+  return (budgetScale * row[1] * 1000 * Math.max(runsOf(size), 5)) / 5;
 }
 
 /** The hang guard of a run of asyncjobs or the lower bound (ms). */
@@ -391,7 +394,7 @@ const verdictLines = verdicts.map((verdict) => {
   return `- ${verdict.holds ? "✔" : "✘"} ${verdict.name}: ${detail}`;
 });
 const budgets = PEER_BUDGET_SECONDS.map(
-  ([size, seconds]) => `${seconds * budgetScale} s at ${count(size)}`,
+  ([size]) => `${Math.round(peerBudgetMs(size) / 100) / 10} s at ${count(size)}`,
 ).join(", ");
 const markdown = [
   `Machine: ${machineLine}; ${new Date().toISOString().slice(0, 10)}. Whole bench: ${Math.round(elapsed)} s.`,
