@@ -464,13 +464,19 @@ macrotask), **fan-in** (N jobs and one requiring them all) and **nested**
 every job ran once, after its requirements, never above the window.
 
 ${table}
-Run it with \`npm run bench\` (the whole matrix, about seven minutes on an idle
+Run it with \`npm run bench\` (the whole matrix, six to eight minutes on this
 machine) or \`npm run bench -- --quick\` (a half-minute subset); options
 \`--sizes\`, \`--workloads\`, \`--systems\` and \`--runs\` narrow it down. Raw
 figures go to \`bench/results/latest.json\` (those of the run above: \`full.json\`
 there); what the profiles showed, and what the engine does about it, is in
 \`bench/NOTES.md\`. The targets the bench checks are ambitious on purpose:
 a run shows which ones hold on the machine at hand, and the cells near a
-limit move from run to run on a shared two-core machine.
+limit move from run to run on a shared two-core machine. One does not hold
+here: building a million jobs costs more than running them. Since ready
+jobs start in bursts, a run of jobs that end at once costs a fraction of
+the lower bound's, while building the jobs costs more than building its
+tasks: V8 allocates the lower bound's object literals straight into the
+old generation, and never does so for instances of a class, which jobs
+are (the notes give the figures).
 `;
 }
