@@ -226,6 +226,40 @@ describe("run(): many ready jobs at once", () => {
     assert.equal(startedAfterEnd, 0);
     assert.equal(jobs.filter((job) => job.isRunning()).length, state.started.length);
   });
+
+  it("starts a job only after its requirements, across bursts of wide layers", async () => {
+    // Layers of 1 500 jobs, each requiring 3 jobs of the layer before,
+    // picked by a fixed linear congruential sequence.
+    const WIDTH = 1500;
+    let seed = 12345;
+    const pick = (below: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % below;
+    };
+    let clock = 0;
+    const startedAt = new Map<AbstractJob, number>();
+    const endedAt = new Map<AbstractJob, number>();
+    const jobs: Job[] = [];
+    for (let i = 0; i < 3 * WIDTH; i++) {
+      const job: Job = new Job(async () => {
+        startedAt.set(job, ++clock);
+        await null;
+        endedAt.set(job, ++clock);
+      });
+      const layerStart = i - (i % WIDTH);
+      if (layerStart > 0) {
+        job.requires([0, 1, 2].map(() => jobs[layerStart - WIDTH + pick(WIDTH)]!));
+      }
+      jobs.push(job);
+    }
+    assert.equal(await new PureScheduler(...jobs).run(), true);
+    assert.equal(startedAt.size, jobs.length);
+    for (const job of jobs) {
+      for (const requirement of job.required) {
+        assert.ok(endedAt.get(requirement)! < startedAt.get(job)!);
+      }
+    }
+  });
 });
 
 describe("run(): timeout", () => {
