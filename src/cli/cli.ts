@@ -8,8 +8,8 @@ import { extname } from "node:path";
 import { parseArgs } from "node:util";
 import type { PureScheduler } from "../engine/pure-scheduler.js";
 import { isScheduler } from "../jobs/abstract-job.js";
-import { WorkflowError } from "./diagnostics.js";
-import { DURATION_HINT, parseDuration } from "./duration.js";
+import { closest, visible, WorkflowError } from "./diagnostics.js";
+import { durationProblem, parseDuration } from "./duration.js";
 import { COMMAND_HELP, MAIN_HELP } from "./help.js";
 import { runWorkflow } from "./run.js";
 import { buildWorkflow, readWorkflowFile } from "./workflow-file.js";
@@ -67,13 +67,55 @@ function version(): string {
   return (JSON.parse(readFileSync(url, "utf8")) as { version: string }).version;
 }
 
+/** The options `command` takes, as `--name` (all of them for an unknown command). */
+function optionsOf(command: string | undefined): string[] {
+  const names = (command && ALLOWED[command]) || (Object.keys(OPTIONS) as OptionName[]);
+  return [...names, "help"].map((name) => `--${name}`);
+}
+
+/**
+ * parseArgs' complaint, said as the other usage mistakes are: what is wrong,
+ * and the option that was likely meant, or those the command takes.
+ */
+function optionError(error: Error & { code?: string }, argv: readonly string[]): UsageError {
+  const command = argv.find((arg) => Object.hasOwn(ALLOWED, arg));
+  const quoted = /'([^']*)'/.exec(error.message)?.[1] ?? "";
+  if (error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    const given = quoted.split("=")[0]!;
+    const known = optionsOf(command);
+    const bare = given.replace(/^-+/, "");
+    // A short option is one letter: only a long one can be a typo of another.
+    const match =
+      bare.length > 1
+        ? closest(
+            bare,
+            known.map((name) => name.slice(2)),
+          )
+        : undefined;
+    const where = command === undefined ? "" : ` of ${command}`;
+    const hint =
+      match === undefined
+        ? `; the options${where} are ${known.join(", ")}`
+        : ` (did you mean --${match}?)`;
+    return new UsageError(`unknown option ${given}${hint}`);
+  }
+  if (error.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    const name = /--[\w-]+/.exec(quoted)?.[0] ?? quoted;
+    if (/argument missing/.test(error.message)) {
+      return new UsageError(`option ${name} needs a value, as in ${name}=VALUE or ${name} VALUE`);
+    }
+    return new UsageError(`option ${name} takes no value`);
+  }
+  return new UsageError(error.message.replace(/\. To specify a positional.*$/s, ""));
+}
+
 /** Reads the command line; returns the text to print instead for help and version. */
 export function parseCommandLine(argv: readonly string[]): Invocation | { print: string } {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message.replace(/\. To specify a positional.*$/s, ""));
+    throw optionError(error as Error & { code?: string }, argv);
   }
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
@@ -120,7 +162,8 @@ export function parseCommandLine(argv: readonly string[]): Invocation | { print:
   if (values.timeout !== undefined) {
     const timeout = parseDuration(values.timeout);
     if (timeout === undefined) {
-      throw new UsageError(`--timeout expects ${DURATION_HINT}, got "${values.timeout}"`);
+      const problem = durationProblem(values.timeout)!.replace(/^expected /, "expects ");
+      throw new UsageError(`--timeout ${problem}, got "${values.timeout}"`);
     }
     invocation.timeout = timeout;
   }
@@ -179,7 +222,7 @@ async function check(invocation: Invocation): Promise<number> {
   const { jobs, groups } = countJobs(scheduler);
   const inGroups = groups > 0 ? ` in ${groups + 1} schedulers` : "";
   process.stdout.write(
-    `${invocation.file}: valid, ${jobs} job${jobs === 1 ? "" : "s"}${inGroups}, no cycle\n`,
+    `${visible(invocation.file)}: valid, ${jobs} job${jobs === 1 ? "" : "s"}${inGroups}, no cycle\n`,
   );
   return EXIT.ok;
 }
@@ -223,7 +266,9 @@ async function graph(invocation: Invocation): Promise<number> {
     }
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    process.stderr.write(`asyncjobs graph: cannot write ${output}: ${(error as Error).message}\n`);
+    process.stderr.write(
+      `asyncjobs graph: cannot write ${visible(output)}: ${visible((error as Error).message)}\n`,
+    );
     return EXIT.failed;
   }
   process.stdout.write(`wrote ${output}\n`);
@@ -258,7 +303,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`asyncjobs: ${error.message}\nRun "asyncjobs --help" for usage.\n`);
+      process.stderr.write(
+        `asyncjobs: ${visible(error.message)}\nRun "asyncjobs --help" for usage.\n`,
+      );
       return EXIT.usage;
     }
     if (error instanceof WorkflowError) {

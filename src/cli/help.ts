@@ -53,9 +53,13 @@ A YAML workflow:
   env, capture (the job's result is its standard output), retry (a number,
   or { retries, delay, factor, maxDelay, jitter }), trigger (allDone,
   allSuccess, oneFailed, noneFailed), weight, pool, readyWhen (a forever
-  command is ready once it prints a line containing this text). shell, cwd
-  and env set at the top or on a group apply to the jobs inside; pools:
-  { name: slots } at the top or on a group declares the pools below it.
+  command is ready once it prints a line containing this text), on (the host
+  its commands run on over SSH: a name of the hosts inventory,
+  [user@]host[:port], or local), via (a gateway, or a list of them, to reach
+  it). shell, cwd, env, on and via set at the top or on a group apply to the
+  jobs inside; pools: { name: slots } at the top or on a group declares the
+  pools below it; hosts: at the top is the path of a hosts inventory file
+  (relative to the workflow) that names the hosts of on: and via:.
 
 On a terminal, run redraws a table of the jobs in place; otherwise it prints
 one line per event. Ctrl-C cancels the run cleanly (jobs cancelled, programs

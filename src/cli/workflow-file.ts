@@ -5,7 +5,7 @@
  * column before anything starts. Then turned into schedulers.
  */
 import { readFile } from "node:fs/promises";
-import { type Document, isMap, isScalar, LineCounter, type Node, parseDocument } from "yaml";
+import { type Node, parseDocument, visit } from "yaml";
 import type { core } from "zod";
 import { Scheduler } from "../engine/scheduler.js";
 import type { AbstractJob } from "../jobs/abstract-job.js";
@@ -17,8 +17,22 @@ import type { SshInventory } from "../node/ssh/inventory.js";
 import type { SshJob } from "../node/ssh/job.js";
 import type { SshNode } from "../node/ssh/node.js";
 import { LOCAL_HOST, remoteCommandJob, workflowHosts } from "../node/ssh/workflow.js";
-import { type Diagnostic, suggestion, WorkflowError } from "./diagnostics.js";
+import {
+  type Diagnostic,
+  linePosition,
+  lineStarts,
+  Suggester,
+  WorkflowError,
+} from "./diagnostics.js";
 import { parseDuration } from "./duration.js";
+import {
+  JsonSyntaxError,
+  type Path,
+  parseJson,
+  type SourceTree,
+  type Span,
+  yamlTree,
+} from "./source-tree.js";
 import {
   JOB_KEYS,
   type JobEntry,
@@ -28,8 +42,6 @@ import {
   type WorkflowSpec,
   workflowSchema,
 } from "./workflow-schema.js";
-
-type Path = readonly (string | number)[];
 
 /** A workflow file read and validated, ready to become schedulers. */
 export interface WorkflowFile {
@@ -46,61 +58,74 @@ interface Inherited {
   via: string | string[] | undefined;
 }
 
+/**
+ * How far a YAML file's aliases may expand, in the yaml library's measure
+ * (uses of an anchor times the aliases inside it): far more than a workflow
+ * needs, and an alias bomb ("billion laughs") is refused before it takes the
+ * memory. Aliases of content without aliases inside do not count.
+ */
+export const MAX_ALIAS_COUNT = 100;
+
+/** How many cycles a file's report spells out; a graph of many more gets the first ones. */
+const REPORTED_CYCLES = 20;
+
+/** How many jobs of a long cycle its message names. */
+const CYCLE_SHOWN = 5;
+
+/** A name from the file, cut short for a message: a million-character id must not fill the terminal. */
+function short(name: string): string {
+  return name.length > 60 ? `${name.slice(0, 60)}…` : name;
+}
+
 class Locator {
-  readonly #doc: Document.Parsed;
-  readonly #lines: LineCounter;
+  readonly #tree: SourceTree;
+  readonly #starts: readonly number[];
   readonly diagnostics: Diagnostic[] = [];
   readonly #seen = new Set<string>();
+  /** Suggestions for the whole file share one budget of work. */
+  readonly suggester = new Suggester();
+  /** Cycles spelled out so far. */
+  cycles = 0;
 
-  constructor(doc: Document.Parsed, lines: LineCounter) {
-    this.#doc = doc;
-    this.#lines = lines;
+  constructor(tree: SourceTree, starts: readonly number[]) {
+    this.#tree = tree;
+    this.#starts = starts;
   }
 
-  /** The node at `path`, or the nearest enclosing one that exists. */
-  node(path: Path): Node | undefined {
+  /** The value at `path`, or the nearest enclosing one that exists. */
+  node(path: Path): Span | undefined {
     for (let length = path.length; length >= 0; length--) {
-      const found = this.#doc.getIn(path.slice(0, length), true);
-      if (found && typeof found === "object" && "range" in found) return found as Node;
-    }
-    return this.#doc.contents ?? undefined;
-  }
-
-  /** The key node of `key` in the mapping at `path`. */
-  keyNode(path: Path, key: string): Node | undefined {
-    const map = this.#doc.getIn(path, true);
-    if (!isMap(map)) return undefined;
-    for (const pair of map.items) {
-      if (isScalar(pair.key) && String(pair.key.value) === key) return pair.key;
+      const found = this.#tree.value(path.slice(0, length));
+      if (found) return found;
     }
     return undefined;
   }
 
-  /** Records a mistake at `node` (at `offset` characters into it, for scalars). */
-  add(message: string, node: Node | undefined, offset = 0, length?: number): void {
-    const range = node?.range ?? [0, 1, 1];
-    const start = range[0] + offset;
-    const { line, col } = this.#lines.linePos(start);
-    const span = length ?? Math.max(1, Math.min(range[1], this.lineEnd(start)) - start);
-    const key = `${line}:${col}:${message}`;
-    if (this.#seen.has(key)) return;
-    this.#seen.add(key);
-    this.diagnostics.push({ message, line, column: col, length: span });
+  /** The key `key` in the mapping at `path`. */
+  keyNode(path: Path, key: string): Span | undefined {
+    return this.#tree.key(path, key);
   }
 
-  /** The line a node starts on. */
-  lineOf(node: Node | undefined): number {
-    return this.#lines.linePos(node?.range?.[0] ?? 0).line;
+  /** Records a mistake at `span` (at `offset` characters into it, for scalars). */
+  add(message: string, span: Span | undefined, offset = 0, length?: number): void {
+    const start = (span?.start ?? 0) + offset;
+    const end = span?.end ?? start + 1;
+    const { line, column } = linePosition(this.#starts, start);
+    const lineEnd = (this.#starts[line] ?? Number.POSITIVE_INFINITY) - 1;
+    const width = length ?? Math.max(1, Math.min(end, lineEnd) - start);
+    const key = `${line}:${column}:${message}`;
+    if (this.#seen.has(key)) return;
+    this.#seen.add(key);
+    this.diagnostics.push({ message, line, column, length: width });
+  }
+
+  /** The line a span starts on. */
+  lineOf(span: Span | undefined): number {
+    return linePosition(this.#starts, span?.start ?? 0).line;
   }
 
   addAt(message: string, path: Path): void {
     this.add(message, this.node(path));
-  }
-
-  lineEnd(offset: number): number {
-    const starts = this.#lines.lineStarts;
-    for (const start of starts) if (start > offset) return start - 1;
-    return Number.POSITIVE_INFINITY;
   }
 }
 
@@ -115,21 +140,20 @@ export async function readWorkflowFile(file: string): Promise<WorkflowFile> {
   return parseWorkflow(file, source);
 }
 
-/** Validates the text of a workflow file; throws a {@link WorkflowError} listing every mistake. */
-export function parseWorkflow(file: string, source: string): WorkflowFile {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const diagnostics = doc.errors.map((error) => {
-      const pos = error.linePos?.[0] ?? { line: 1, col: 1 };
-      const end = error.linePos?.[1];
-      const length = end && end.line === pos.line ? Math.max(1, end.col - pos.col) : 1;
-      return { message: error.message.split("\n")[0]!, line: pos.line, column: pos.col, length };
-    });
-    throw new WorkflowError(file, "the file cannot be parsed", diagnostics, source);
-  }
-  const data: unknown = doc.toJS();
-  const locator = new Locator(doc, lineCounter);
+/**
+ * Validates the text of a workflow file; throws a {@link WorkflowError}
+ * listing every mistake. A `.json` file is read as strict JSON, anything else
+ * as YAML, unless `format` says.
+ */
+export function parseWorkflow(
+  file: string,
+  source: string,
+  format: "yaml" | "json" = /\.json$/i.test(file) ? "json" : "yaml",
+): WorkflowFile {
+  const starts = lineStarts(source);
+  const { data, tree } =
+    format === "json" ? readJson(file, source, starts) : readYaml(file, source, starts);
+  const locator = new Locator(tree, starts);
   const parsed = workflowSchema.safeParse(data);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) reportIssue(locator, issue, [], data);
@@ -139,6 +163,87 @@ export function parseWorkflow(file: string, source: string): WorkflowFile {
     throw new WorkflowError(file, "the workflow has mistakes", locator.diagnostics, source);
   }
   return { file, spec: parsed.data };
+}
+
+function readJson(
+  file: string,
+  source: string,
+  starts: readonly number[],
+): { data: unknown; tree: SourceTree } {
+  try {
+    const { value, tree } = parseJson(source);
+    return { data: value, tree };
+  } catch (error) {
+    if (!(error instanceof JsonSyntaxError)) throw error;
+    const { line, column } = linePosition(starts, error.offset);
+    throw new WorkflowError(
+      file,
+      "the file is not valid JSON",
+      [{ message: error.message, line, column, length: error.length }],
+      source,
+    );
+  }
+}
+
+/** Parser errors of one kind are reported this many times at most (a deep file repeats them). */
+const SAME_SYNTAX_ERROR = 3;
+
+function readYaml(
+  file: string,
+  source: string,
+  starts: readonly number[],
+): { data: unknown; tree: SourceTree } {
+  const doc = parseDocument(source, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const diagnostics: Diagnostic[] = [];
+    const times = new Map<string, number>();
+    for (const error of doc.errors) {
+      const message = error.message.split("\n")[0]!;
+      const seen = times.get(message) ?? 0;
+      times.set(message, seen + 1);
+      if (seen >= SAME_SYNTAX_ERROR) continue;
+      // The parser's own offsets: linePos is only set with prettyErrors.
+      const [start, end] = error.pos;
+      const { line, column } = linePosition(starts, start);
+      const lineEnd = (starts[line] ?? source.length + 1) - 1;
+      const length = Math.max(1, Math.min(end, lineEnd) - start);
+      diagnostics.push({ message, line, column, length });
+    }
+    throw new WorkflowError(file, "the file cannot be parsed", diagnostics, source);
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    // The yaml library throws a ReferenceError when aliases expand too much.
+    if (!(error instanceof ReferenceError)) throw error;
+    const bomb = /excessive alias count/i.test(error.message);
+    let first: Node | undefined;
+    visit(doc, {
+      Alias(_, node) {
+        first = node;
+        return visit.BREAK;
+      },
+    });
+    const range = first?.range ?? [0, 1];
+    const { line, column } = linePosition(starts, range[0]);
+    throw new WorkflowError(
+      file,
+      "the file cannot be parsed",
+      [
+        {
+          message: bomb
+            ? "the aliases (*name) of this file expand too much: refused as an alias bomb"
+            : error.message,
+          line,
+          column,
+          length: Math.max(1, range[1] - range[0]),
+        },
+      ],
+      source,
+    );
+  }
+  return { data, tree: yamlTree(doc) };
 }
 
 function valueAt(data: unknown, path: Path): unknown {
@@ -174,7 +279,7 @@ function reportIssue(locator: Locator, issue: core.$ZodIssue, prefix: Path, data
         path.length === 0 ? "at the top of the file" : inRetry ? "in retry:" : "in a job";
       for (const key of issue.keys) {
         locator.add(
-          `unknown key "${key}" ${where}${suggestion(key, known)}`,
+          `unknown key "${short(key)}" ${where}${locator.suggester.suggestion(key, known)}`,
           locator.keyNode(path, key) ?? locator.node(path),
         );
       }
@@ -252,7 +357,7 @@ function checkSemantics(locator: Locator, data: unknown): void {
         if (first) {
           const line = locator.lineOf(locator.node([...first.path, "id"]));
           locator.add(
-            `duplicate id "${id}": already the id of the job on line ${line} (ids are unique in a file)`,
+            `duplicate id "${short(id)}": already the id of the job on line ${line} (ids are unique in a file)`,
             locator.node([...path, "id"]),
           );
         } else {
@@ -327,12 +432,15 @@ function checkSemantics(locator: Locator, data: unknown): void {
       );
       const target = byId.get(id);
       if (target === undefined) {
-        locator.add(`unknown requirement "${id}": no job has this id${suggestion(id, allIds)}`, at);
+        locator.add(
+          `unknown requirement "${short(id)}": no job has this id${locator.suggester.suggestion(id, allIds)}`,
+          at,
+        );
       } else if (target === info) {
-        locator.add(`job "${id}" requires itself`, at);
+        locator.add(`job "${short(id)}" requires itself`, at);
       } else if (target.group !== info.group) {
         locator.add(
-          `"${id}" is in another group: a job can only require jobs of its own group ` +
+          `"${short(id)}" is in another group: a job can only require jobs of its own group ` +
             "(require the group that holds it, by the group's id)",
           at,
         );
@@ -378,8 +486,8 @@ function checkPoolAndWeight(
   const { pool, weight } = entry;
   if (typeof pool === "string" && pool !== "" && !scope.limits.has(pool)) {
     locator.add(
-      `unknown pool "${pool}": declare it under pools: in this group or one that holds it` +
-        suggestion(pool, scope.limits.keys()),
+      `unknown pool "${short(pool)}": declare it under pools: in this group or one that holds it` +
+        locator.suggester.suggestion(pool, scope.limits.keys()),
       locator.node([...path, "pool"]),
     );
   }
@@ -411,48 +519,66 @@ function checkCommandLine(locator: Locator, line: string, path: Path): void {
     splitCommandLine(line);
   } catch (error) {
     if (!(error instanceof CommandLineError)) throw error;
-    const node = locator.node(path);
-    const quoted = isScalar(node) && (node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE");
-    locator.add(error.message, node, error.index + (quoted ? 1 : 0), 1);
+    const span = locator.node(path);
+    locator.add(error.message, span, error.index + (span?.quoted ? 1 : 0), 1);
   }
 }
 
-/** Reports each cycle among a group's jobs once, as `a → b → c → a`, at the requires: of its first job. */
+/**
+ * Reports cycles among a group's jobs, as `a → b → c → a`, at the requires:
+ * of the job that closes each. The walk is depth-first with a stack of its
+ * own, not the call stack, so that a chain of any length is checked.
+ */
 function reportCycles(locator: Locator, members: EntryInfo[], byId: Map<string, EntryInfo>): void {
   const inGroup = new Set(members);
-  const state = new Map<EntryInfo, "active" | "finished">();
+  /** A job's position on the stack while it is there, -1 once finished. */
+  const state = new Map<EntryInfo, number>();
   const stack: EntryInfo[] = [];
-  const reported = new Set<string>();
-  const visit = (info: EntryInfo): void => {
-    state.set(info, "active");
+  const required: string[][] = [];
+  const cursor: number[] = [];
+  const push = (info: EntryInfo): void => {
+    state.set(info, stack.length);
     stack.push(info);
-    for (const id of ids(info.entry.requires)) {
-      const next = byId.get(id);
+    required.push(ids(info.entry.requires));
+    cursor.push(0);
+  };
+  for (const root of members) {
+    if (state.has(root)) continue;
+    push(root);
+    while (stack.length > 0) {
+      const top = stack.length - 1;
+      const info = stack[top]!;
+      const list = required[top]!;
+      if (cursor[top]! >= list.length) {
+        state.set(info, -1);
+        stack.pop();
+        required.pop();
+        cursor.pop();
+        continue;
+      }
+      const next = byId.get(list[cursor[top]!++]!);
       if (next === undefined || next === info || !inGroup.has(next)) continue;
-      const seen = state.get(next);
-      if (seen === "active") {
-        const cycle = stack.slice(stack.indexOf(next));
-        const names = cycle.map((member) => member.id!);
-        const key = [...names].sort().join("\u0000");
-        if (!reported.has(key)) {
-          reported.add(key);
-          // Shown in the direction of the work: each job before the one that requires it.
-          const order = [...names].reverse();
-          const text = [...order, order[0]].join(" → ");
-          const head = cycle[cycle.length - 1]!;
-          locator.add(
-            `cycle in requires: ${text}`,
-            locator.keyNode(head.path, "requires") ?? locator.node(head.path),
-          );
-        }
-      } else if (seen === undefined) {
-        visit(next);
+      const at = state.get(next);
+      if (at === undefined) push(next);
+      else if (at >= 0 && locator.cycles < REPORTED_CYCLES) {
+        locator.cycles++;
+        // Each job on the stack requires the next; shown in the direction of
+        // the work, each job before the one that requires it.
+        const order = stack
+          .slice(at)
+          .map((member) => short(member.id!))
+          .reverse();
+        const text =
+          order.length <= CYCLE_SHOWN + 2
+            ? [...order, order[0]].join(" → ")
+            : `${[...order.slice(0, CYCLE_SHOWN), "…", order[order.length - 1], order[0]].join(" → ")} (a cycle of ${order.length} jobs)`;
+        locator.add(
+          `cycle in requires: ${text}`,
+          locator.keyNode(info.path, "requires") ?? locator.node(info.path),
+        );
       }
     }
-    stack.pop();
-    state.set(info, "finished");
-  };
-  for (const member of members) if (!state.has(member)) visit(member);
+  }
 }
 
 /** Options given on the command line, which win over the file's. */

@@ -3,14 +3,15 @@
  * requirements, cycles) come after it, in workflow-file.ts.
  */
 import { z } from "zod";
-import { DURATION_HINT, parseDuration } from "./duration.js";
+import { DURATION_HINT, durationProblem } from "./duration.js";
 
 const text = (what: string) => z.string({ error: `expected ${what}` });
 const flag = (name: string) => z.boolean({ error: `"${name}" must be true or false` });
 
-const duration = z
-  .string({ error: `expected ${DURATION_HINT}` })
-  .refine((value) => parseDuration(value) !== undefined, { error: `expected ${DURATION_HINT}` });
+const duration = z.string({ error: `expected ${DURATION_HINT}` }).superRefine((value, context) => {
+  const problem = durationProblem(value);
+  if (problem !== undefined) context.addIssue({ code: "custom", message: problem, input: value });
+});
 
 const window = z
   .number({ error: "expected a number of jobs (0 for no limit)" })
@@ -19,7 +20,8 @@ const window = z
 
 const command = z.union(
   [
-    text("a command line").min(1, { error: "the command is empty" }),
+    // A blank line splits into no program at all.
+    text("a command line").refine((line) => line.trim() !== "", { error: "the command is empty" }),
     z.array(text("an argument (a string)")).min(1, { error: "the argument list is empty" }),
   ],
   { error: "expected a command line (a string) or a list of arguments" },
