@@ -189,7 +189,14 @@ export async function loadScheduler(invocation: Invocation): Promise<PureSchedul
     );
   }
   const workflow = await readWorkflowFile(file);
-  return buildWorkflow(workflow, { window: invocation.window, timeout: invocation.timeout });
+  try {
+    return buildWorkflow(workflow, { window: invocation.window, timeout: invocation.timeout });
+  } catch (error) {
+    // The checks should leave nothing for the jobs' own to refuse; if they
+    // missed something, it is still a mistake in the file, not a crash.
+    if (error instanceof WorkflowError || !(error instanceof Error)) throw error;
+    throw new WorkflowError(file, `cannot build the workflow: ${error.message}`);
+  }
 }
 
 function countJobs(scheduler: PureScheduler): { jobs: number; groups: number } {
