@@ -218,6 +218,36 @@ describe("a workflow file is not trusted to be well-formed", () => {
     assert.equal(visible("a\nb", true), "a\nb");
   });
 
+  test("labels, ids and command lines from the file reach the views escaped", () => {
+    const workflow = parseWorkflow(
+      "labels\x1b.yaml",
+      [
+        "jobs:",
+        '  - label: "red\\e[31m"',
+        "    run: echo",
+        '  - id: "id\\e]0;title\\a"',
+        '    run: "echo \\"\\e[2J\\""',
+        '  - run: ["echo", "\\u202e"]',
+        '  - id: "group\\e"',
+        "    jobs:",
+        "      - run: echo",
+        "",
+      ].join("\n"),
+    );
+    const scheduler = buildWorkflow(workflow);
+    const shown = [scheduler, ...scheduler.iterateJobs({ scanSchedulers: true })].map(
+      (job) => job.label ?? job.textLabel() ?? "",
+    );
+    assert.deepEqual(shown, [
+      "labels\\x1b.yaml",
+      "red\\x1b[31m",
+      "id\\x1b]0;title\\x07",
+      "echo '\\u202e'",
+      "group\\x1b",
+      "echo",
+    ]);
+  });
+
   test("a caret under an escaped line still points at the mistake", () => {
     const { report } = reportOf(
       "caret.yaml",

@@ -19,9 +19,11 @@ import type { SshNode } from "../node/ssh/node.js";
 import { LOCAL_HOST, remoteCommandJob, workflowHosts } from "../node/ssh/workflow.js";
 import {
   type Diagnostic,
+  hasControl,
   linePosition,
   lineStarts,
   Suggester,
+  visible,
   WorkflowError,
 } from "./diagnostics.js";
 import { parseDuration } from "./duration.js";
@@ -644,6 +646,16 @@ function extrasOf(entry: JobEntry): ExtraJobOptions {
   };
 }
 
+/**
+ * The label of an entry, as the views will show it: the file's text must not
+ * drive the terminal while the jobs run, so its control characters are
+ * escaped here, once, for every view.
+ */
+function labelOf(entry: JobEntry): string | undefined {
+  const label = entry.label ?? entry.id;
+  return label === undefined ? undefined : visible(label);
+}
+
 /** Builds the schedulers of a validated workflow: one Scheduler per group, one CommandJob per command. */
 export function buildWorkflow(
   workflow: WorkflowFile,
@@ -661,7 +673,7 @@ export function buildWorkflow(
     throw new WorkflowError(workflow.file, (error as Error).message);
   }
   const scheduler = new Scheduler({
-    label: spec.label ?? workflow.file,
+    label: visible(spec.label ?? workflow.file),
     critical: spec.critical ?? true,
     jobsWindow: overrides.window ?? spec.window ?? null,
     timeout: overrides.timeout ?? durationOf(spec.timeout) ?? null,
@@ -685,7 +697,7 @@ function addJobs(
     let job: AbstractJob;
     if (entry.jobs !== undefined) {
       const group = new Scheduler({
-        label: entry.label ?? entry.id ?? "group",
+        label: visible(entry.label ?? entry.id ?? "group"),
         critical: entry.critical ?? true,
         forever: entry.forever ?? false,
         jobsWindow: entry.window ?? null,
@@ -698,7 +710,7 @@ function addJobs(
     } else if (own.on !== undefined && own.on !== LOCAL_HOST) {
       job = remoteJob(entry, own, hosts, file);
     } else {
-      const label = entry.label ?? entry.id;
+      const label = labelOf(entry);
       job = new CommandJob(entry.run!, {
         ...(label === undefined ? {} : { label }),
         critical: entry.critical ?? true,
@@ -712,6 +724,9 @@ function addJobs(
         ...extrasOf(entry),
       });
     }
+    // Without a label, a job shows its command line: escaped too, if need be.
+    const shown = job.label ?? job.textLabel();
+    if (shown !== undefined && hasControl(shown)) job.label = visible(shown);
     if (entry.id !== undefined) made.set(entry.id, job);
     pending.push([job, entry]);
     scheduler.add(job);
@@ -735,7 +750,7 @@ function remoteJob(entry: JobEntry, own: Inherited, hosts: SshInventory, file: s
       `job ${entry.id ?? entry.label ?? "?"}: ${(error as Error).message}`,
     );
   }
-  const label = entry.label ?? entry.id;
+  const label = labelOf(entry);
   return remoteCommandJob(node, entry.run!, {
     ...(label === undefined ? {} : { label }),
     critical: entry.critical ?? true,
