@@ -248,6 +248,22 @@ describe("a workflow file is not trusted to be well-formed", () => {
     ]);
   });
 
+  test("mistakes found while building the jobs are reported at the key at fault", async () => {
+    const missing = await loadFailure(
+      "inventory.yaml",
+      "hosts: nowhere.yaml\njobs:\n  - run: echo\n",
+    );
+    assert.match(
+      missing,
+      /inventory\.yaml:1:8: .*nowhere\.yaml: cannot read the hosts inventory.*\n {2}1 \| hosts: nowhere\.yaml\n {4}\| {8}\^{12}\n/,
+    );
+    const target = await loadFailure(
+      "target.yaml",
+      'jobs:\n  - id: g\n    on: "bad host"\n    jobs:\n      - id: inner\n        run: echo\n',
+    );
+    assert.match(target, /target\.yaml:3:9: job inner: not an SSH target: "bad host"/);
+  });
+
   test("a caret under an escaped line still points at the mistake", () => {
     const { report } = reportOf(
       "caret.yaml",

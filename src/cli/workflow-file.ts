@@ -49,6 +49,10 @@ import {
 export interface WorkflowFile {
   file: string;
   spec: WorkflowSpec;
+  /** Its text, for the code frames of mistakes found while building. */
+  source?: string | undefined;
+  /** Where the value at a path of the file is, for mistakes found while building. */
+  where?: ((path: Path) => Omit<Diagnostic, "message">) | undefined;
 }
 
 /** Settings a group hands down to its jobs. */
@@ -58,6 +62,8 @@ interface Inherited {
   env: Record<string, string> | undefined;
   on: string | undefined;
   via: string | string[] | undefined;
+  /** Where the `on:` in force was set, for mistakes about its host. */
+  onPath: Path;
 }
 
 /**
@@ -108,17 +114,22 @@ class Locator {
     return this.#tree.key(path, key);
   }
 
-  /** Records a mistake at `span` (at `offset` characters into it, for scalars). */
-  add(message: string, span: Span | undefined, offset = 0, length?: number): void {
+  /** Where `span` is (at `offset` characters into it, for scalars), underlined to its end or its line's. */
+  position(span: Span | undefined, offset = 0, length?: number): Omit<Diagnostic, "message"> {
     const start = (span?.start ?? 0) + offset;
     const end = span?.end ?? start + 1;
     const { line, column } = linePosition(this.#starts, start);
     const lineEnd = (this.#starts[line] ?? Number.POSITIVE_INFINITY) - 1;
-    const width = length ?? Math.max(1, Math.min(end, lineEnd) - start);
-    const key = `${line}:${column}:${message}`;
+    return { line, column, length: length ?? Math.max(1, Math.min(end, lineEnd) - start) };
+  }
+
+  /** Records a mistake at `span` (at `offset` characters into it, for scalars). */
+  add(message: string, span: Span | undefined, offset = 0, length?: number): void {
+    const position = this.position(span, offset, length);
+    const key = `${position.line}:${position.column}:${message}`;
     if (this.#seen.has(key)) return;
     this.#seen.add(key);
-    this.diagnostics.push({ message, line, column, length: width });
+    this.diagnostics.push({ message, ...position });
   }
 
   /** The line a span starts on. */
@@ -164,7 +175,12 @@ export function parseWorkflow(
   if (locator.diagnostics.length > 0 || !parsed.success) {
     throw new WorkflowError(file, "the workflow has mistakes", locator.diagnostics, source);
   }
-  return { file, spec: parsed.data };
+  return {
+    file,
+    spec: parsed.data,
+    source,
+    where: (path) => locator.position(locator.node(path)),
+  };
 }
 
 function readJson(
@@ -600,6 +616,7 @@ function stringEnv(
 
 function inherit(
   parent: Inherited,
+  path: Path,
   entry: {
     shell?: boolean | string | undefined;
     cwd?: string | undefined;
@@ -615,6 +632,7 @@ function inherit(
     env: env === undefined ? parent.env : { ...parent.env, ...env },
     on: entry.on ?? parent.on,
     via: entry.via ?? parent.via,
+    onPath: entry.on === undefined ? parent.onPath : [...path, "on"],
   };
 }
 
@@ -663,14 +681,15 @@ export function buildWorkflow(
 ): Scheduler {
   const { spec } = workflow;
   const top = inherit(
-    { shell: false, cwd: undefined, env: undefined, on: undefined, via: undefined },
+    { shell: false, cwd: undefined, env: undefined, on: undefined, via: undefined, onPath: [] },
+    [],
     spec,
   );
   let hosts: SshInventory;
   try {
     hosts = workflowHosts(workflow.file, spec.hosts);
   } catch (error) {
-    throw new WorkflowError(workflow.file, (error as Error).message);
+    throw buildError(workflow, (error as Error).message, ["hosts"]);
   }
   const scheduler = new Scheduler({
     label: visible(spec.label ?? workflow.file),
@@ -679,21 +698,39 @@ export function buildWorkflow(
     timeout: overrides.timeout ?? durationOf(spec.timeout) ?? null,
     ...(spec.pools === undefined ? {} : { pools: spec.pools }),
   });
-  addJobs(scheduler, spec.jobs, top, hosts, workflow.file);
+  addJobs(scheduler, spec.jobs, ["jobs"], top, { workflow, hosts });
   return scheduler;
+}
+
+/** A mistake found while building, at `path` in the file when its positions are known. */
+function buildError(workflow: WorkflowFile, message: string, path: Path): WorkflowError {
+  if (workflow.where === undefined) return new WorkflowError(workflow.file, message);
+  return new WorkflowError(
+    workflow.file,
+    "the workflow has mistakes",
+    [{ message, ...workflow.where(path) }],
+    workflow.source,
+  );
+}
+
+/** What every group of a workflow is built with. */
+interface Building {
+  workflow: WorkflowFile;
+  hosts: SshInventory;
 }
 
 function addJobs(
   scheduler: Scheduler,
   entries: readonly JobEntry[],
+  listPath: Path,
   settings: Inherited,
-  hosts: SshInventory,
-  file: string,
+  building: Building,
 ): void {
   const made = new Map<string, AbstractJob>();
   const pending: [AbstractJob, JobEntry][] = [];
-  for (const entry of entries) {
-    const own = inherit(settings, entry);
+  for (const [index, entry] of entries.entries()) {
+    const path = [...listPath, index];
+    const own = inherit(settings, path, entry);
     let job: AbstractJob;
     if (entry.jobs !== undefined) {
       const group = new Scheduler({
@@ -705,10 +742,10 @@ function addJobs(
         ...(entry.pools === undefined ? {} : { pools: entry.pools }),
         ...extrasOf(entry),
       });
-      addJobs(group, entry.jobs, own, hosts, file);
+      addJobs(group, entry.jobs, [...path, "jobs"], own, building);
       job = group;
     } else if (own.on !== undefined && own.on !== LOCAL_HOST) {
-      job = remoteJob(entry, own, hosts, file);
+      job = remoteJob(entry, own, building);
     } else {
       const label = labelOf(entry);
       job = new CommandJob(entry.run!, {
@@ -740,14 +777,17 @@ function addJobs(
 }
 
 /** The SshJob of a `run:` entry with `on:` (a name of the hosts inventory, or a target). */
-function remoteJob(entry: JobEntry, own: Inherited, hosts: SshInventory, file: string): SshJob {
+function remoteJob(entry: JobEntry, own: Inherited, building: Building): SshJob {
   let node: SshNode;
   try {
-    node = hosts.node(own.on!, own.via);
+    node = building.hosts.node(own.on!, own.via);
   } catch (error) {
-    throw new WorkflowError(
-      file,
-      `job ${entry.id ?? entry.label ?? "?"}: ${(error as Error).message}`,
+    const name = entry.id ?? entry.label;
+    const message = (error as Error).message;
+    throw buildError(
+      building.workflow,
+      name === undefined ? message : `job ${short(name)}: ${message}`,
+      own.onPath,
     );
   }
   const label = labelOf(entry);
