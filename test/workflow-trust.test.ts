@@ -320,6 +320,11 @@ describe("syntax errors are reported where the parser found them", () => {
       "jobs:\n  - id: a\n    run: echo\n      requires: b\n",
       /dup\.yaml:3:10: Nested mappings are not allowed in compact mappings\n {2}3 \| {5}run: echo\n {4}\| {10}\^/,
     ],
+    [
+      "a second document",
+      "jobs:\n  - run: echo\n---\njobs:\n  - run: echo\n",
+      /dup\.yaml:3:1: a second YAML document starts here: a workflow file holds one\n {2}3 \| ---\n/,
+    ],
   ];
   for (const [what, source, expected] of cases) {
     test(what, () => {

@@ -216,7 +216,11 @@ function readYaml(
     const diagnostics: Diagnostic[] = [];
     const times = new Map<string, number>();
     for (const error of doc.errors) {
-      const message = error.message.split("\n")[0]!;
+      // The library's words for this one speak to programmers.
+      const message =
+        error.code === "MULTIPLE_DOCS"
+          ? "a second YAML document starts here: a workflow file holds one"
+          : error.message.split("\n")[0]!;
       const seen = times.get(message) ?? 0;
       times.set(message, seen + 1);
       if (seen >= SAME_SYNTAX_ERROR) continue;
