@@ -442,7 +442,8 @@ async function readmeFirstOutput() {
       while (lines[++at] !== "```");
     } else if (inside) block.push(line.replace(/^\d{3}\.\d{3} /, ""));
   }
-  if (block.length === 0) throw new Error("README.md: no output block under 'Jobs run in parallel'");
+  if (block.length === 0)
+    throw new Error("README.md: no output block under 'Jobs run in parallel'");
   return block;
 }
 
