@@ -21,7 +21,7 @@
  * Prints one line per check and the figures; exits 1 if any check failed.
  *   node scripts/check-packages.mjs [--keep]   (--keep leaves the scratch folder)
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import {
   cp,
