@@ -7,10 +7,11 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { describe, test } from "node:test";
-import { parseCommandLine, UsageError } from "../src/cli/cli.js";
-import { hasControl } from "../src/cli/diagnostics.js";
-import { MAIN_HELP } from "../src/cli/help.js";
-import { JOB_KEYS, TOP_KEYS } from "../src/cli/workflow-schema.js";
+import { parseCommandLine } from "../packages/cli/src/cli.js";
+import { hasControl } from "../packages/cli/src/diagnostics.js";
+import { MAIN_HELP } from "../packages/cli/src/help.js";
+import { UsageError } from "../packages/cli/src/invocation.js";
+import { JOB_KEYS, TOP_KEYS } from "../packages/cli/src/workflow-schema.js";
 import { CLI } from "./cli-program.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;

@@ -12,10 +12,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Job, Scheduler } from "asyncjobs";
-import { loadScheduler } from "../src/cli/cli.js";
-import { hasControl, visible, WorkflowError } from "../src/cli/diagnostics.js";
-import { MAX_DURATION_MS, parseDuration } from "../src/cli/duration.js";
-import { buildWorkflow, parseWorkflow } from "../src/cli/workflow-file.js";
+import { hasControl, visible, WorkflowError } from "../packages/cli/src/diagnostics.js";
+import { MAX_DURATION_MS, parseDuration } from "../packages/cli/src/duration.js";
+import { loadScheduler } from "../packages/cli/src/load-workflow.js";
+import { buildWorkflow, parseWorkflow } from "../packages/cli/src/workflow-file.js";
 
 /** The report of the mistakes in `source`, read as the file `name`; fails if it loads. */
 function reportOf(name: string, source: string): { error: WorkflowError; report: string } {
@@ -93,7 +93,7 @@ describe("a workflow file is not trusted to be well-formed", () => {
       "chain.yaml",
       yamlJobs(count, (index) => (index + 1 < count ? `j${index + 1}` : undefined)),
     );
-    const scheduler = buildWorkflow(workflow);
+    const scheduler = await buildWorkflow(workflow);
     assert.equal(scheduler.checkCycles(), true);
     const order = [...scheduler.topologicalOrder()].map((job) => job.label);
     assert.equal(order.length, count);
@@ -218,7 +218,7 @@ describe("a workflow file is not trusted to be well-formed", () => {
     assert.equal(visible("a\nb", true), "a\nb");
   });
 
-  test("labels, ids and command lines from the file reach the views escaped", () => {
+  test("labels, ids and command lines from the file reach the views escaped", async () => {
     const workflow = parseWorkflow(
       "labels\x1b.yaml",
       [
@@ -234,7 +234,7 @@ describe("a workflow file is not trusted to be well-formed", () => {
         "",
       ].join("\n"),
     );
-    const scheduler = buildWorkflow(workflow);
+    const scheduler = await buildWorkflow(workflow);
     const shown = [scheduler, ...scheduler.iterateJobs({ scanSchedulers: true })].map(
       (job) => job.label ?? job.textLabel() ?? "",
     );
