@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFile } from "node:fs/promises";
 import { describe, test } from "node:test";
 import { parseCommandLine } from "../packages/cli/src/cli.js";
 import { hasControl } from "../packages/cli/src/diagnostics.js";
@@ -104,22 +103,5 @@ describe("--help", () => {
     const words = new Set(paragraph.match(/[A-Za-z]+/g));
     const missing = [...new Set([...JOB_KEYS, ...TOP_KEYS])].filter((key) => !words.has(key));
     assert.deepEqual(missing, []);
-  });
-});
-
-describe("docs/cli.md", () => {
-  test("shows the usage mistakes as the command line prints them", async () => {
-    const doc = await readFile(new URL("../docs/cli.md", import.meta.url), "utf8");
-    const lines = ["```text"];
-    for (const args of [
-      ["run", "ci.yaml", "--windwo", "3"],
-      ["list", "ci.yaml", "--bogus"],
-    ]) {
-      const { code, stderr } = await cli(...args);
-      assert.equal(code, 2);
-      lines.push(`$ npx asyncjobs ${args.join(" ")}`, stderr.trimEnd());
-    }
-    const block = `${lines.join("\n")}\n\`\`\`\n`;
-    assert.ok(doc.includes(block), `docs/cli.md should show:\n${block}`);
   });
 });

@@ -64,6 +64,13 @@ function seeds(): Seed[] {
       text: JSON.stringify(parse(text), null, 2),
     });
   }
+  // Malformed on purpose, for the documentation.
+  for (const name of readdirSync(join(EXAMPLES, "malformed")).sort()) {
+    found.push({
+      name: `malformed/${name}`,
+      text: readFileSync(join(EXAMPLES, "malformed", name), "utf8"),
+    });
+  }
   found.push(
     { name: "cycle.yaml", text: chain(40, true) },
     { name: "reverse-chain.yaml", text: chain(40, false) },
@@ -295,7 +302,9 @@ describe("mutated workflow files", () => {
     for (const seed of SEEDS) {
       // The inventory is not a workflow; broken-workflow.yaml shows a report.
       const expected =
-        !/^(ssh-hosts|broken-workflow|cycle|blank|timeout|bomb|escapes|typos)\./.test(seed.name);
+        !/^(malformed\/|(ssh-hosts|broken-workflow|cycle|blank|timeout|bomb|escapes|typos)\.)/.test(
+          seed.name,
+        );
       assert.equal((await verdict(seed)).valid, expected, seed.name);
     }
   });
@@ -331,7 +340,7 @@ describe("mutated workflow files", () => {
       await Promise.all(
         sample.slice(index, index + 2).map(async (seed, offset) => {
           const expected = await verdict(seed);
-          const file = join(dir, `${index + offset}-${seed.name}`);
+          const file = join(dir, `${index + offset}-${seed.name.replace("/", "-")}`);
           await writeFile(file, seed.text);
           const { code, stderr } = await cli(["check", file]);
           outcomes.push(`${seed.name}: ${code}`);

