@@ -202,7 +202,7 @@ describe("toString() and console.log", () => {
     await run;
     assert.equal(
       String(new PureScheduler()),
-      "Scheduler with 0 done + 0 ongoing + 0 idle = 0 job(s)",
+      "PureScheduler with 0 done + 0 ongoing + 0 idle = 0 job(s)",
     );
   });
 });

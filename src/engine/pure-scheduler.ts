@@ -431,10 +431,13 @@ export class PureScheduler implements Iterable<AbstractJob> {
     return `${done}D + ${ongoing}R + ${idle}I = ${this._members.size}`;
   }
 
-  /** `Scheduler with 2 done + 3 ongoing + 4 idle = 9 job(s)` */
+  /**
+   * `PureScheduler with 2 done + 3 ongoing + 4 idle = 9 job(s)`, named after
+   * the object's own class (`Scheduler`, or a subclass's name).
+   */
   toString(): string {
     const { done, ongoing, idle } = countStates(this);
-    return `Scheduler with ${done} done + ${ongoing} ongoing + ${idle} idle = ${this._members.size} job(s)`;
+    return `${this.constructor.name} with ${done} done + ${ongoing} ongoing + ${idle} idle = ${this._members.size} job(s)`;
   }
 
   /** For `console.log` in Node. */
@@ -512,8 +515,10 @@ export class PureScheduler implements Iterable<AbstractJob> {
   }
 
   /**
-   * Every job, nested ones included (depth first). Nested schedulers
-   * themselves are yielded too when `scanSchedulers` is true.
+   * Every job, nested ones included (depth first). With `scanSchedulers`,
+   * the schedulers are yielded too, each before its jobs: the nested ones,
+   * and this one first when it is itself a job (a {@link Scheduler}; a
+   * PureScheduler is not a job, so it does not appear).
    */
   *iterateJobs(options?: { scanSchedulers?: boolean }): Iterable<AbstractJob> {
     const given = checkOptions<{ scanSchedulers?: boolean }>(
@@ -527,9 +532,10 @@ export class PureScheduler implements Iterable<AbstractJob> {
       given.scanSchedulers,
       false,
     );
+    if (scanSchedulers && this instanceof AbstractJobClass) yield this;
     for (const job of this._members) {
       if (isScheduler(job)) {
-        if (scanSchedulers) yield job;
+        // A nested scheduler yields itself first when scanSchedulers is set.
         yield* job.iterateJobs({ scanSchedulers });
       } else {
         yield job;
@@ -588,11 +594,14 @@ export class PureScheduler implements Iterable<AbstractJob> {
     this.remove(job);
   }
 
-  /** Keeps only the given jobs, then drops requirements on the removed ones. */
+  /**
+   * Keeps only the given jobs, then drops requirements on the removed ones.
+   * Given jobs that are not in this scheduler are ignored, as in the
+   * original.
+   */
   keepOnly(jobs: Iterable<AbstractJob>): void {
     // Checked first: a wrong argument would otherwise empty the scheduler.
     const keep = new Set(iterableOfJobs("keepOnly()", "jobs", jobs));
-    checkMembers(this, "keepOnly()", [...keep]);
     const leaving = this._busy ? [...this._members].find((job) => !keep.has(job)) : undefined;
     if (leaving !== undefined) {
       throw new Error(

@@ -149,8 +149,9 @@ function describeError(error: unknown): string {
 /** The exceptions part of `debrief()`: every job that raised, nested ones too, critical first. */
 function exceptionLines(scheduler: PureScheduler): string[] {
   // Not raisedException() !== undefined: a job may throw undefined itself.
+  // The scheduler itself (yielded when it is a job) is not one of its jobs.
   const failed = [...scheduler.iterateJobs({ scanSchedulers: true })].filter(
-    (job) => job.isDone() && job._raised,
+    (job) => (job as unknown) !== scheduler && job.isDone() && job._raised,
   );
   if (failed.length === 0) return [];
   const byId = (a: AbstractJob, b: AbstractJob): number => a.reprId().localeCompare(b.reprId());

@@ -1,0 +1,108 @@
+/**
+ * Behaviours of the original that users rely on: what iterateJobs() yields,
+ * keepOnly() with jobs from elsewhere, how a scheduler names itself, and a
+ * Watch told to show nothing.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Job, PureScheduler, Scheduler, Watch } from "asyncjobs";
+import { captureText } from "./presentation-capture.js";
+
+function job(label: string): Job<number> {
+  return new Job(() => 1, { label });
+}
+
+/** A scheduler of 2 jobs and 2 nested schedulers of 4 jobs each. */
+function twoLevels(): { top: Scheduler; nested: Scheduler[] } {
+  const nested = ["n1", "n2"].map(
+    (name) =>
+      new Scheduler(job(`${name}.a`), job(`${name}.b`), job(`${name}.c`), job(`${name}.d`), {
+        label: name,
+      }),
+  );
+  const top = new Scheduler(job("a"), job("b"), ...nested, { label: "top" });
+  return { top, nested };
+}
+
+describe("iterateJobs()", () => {
+  it("yields 10 jobs, and 13 with the schedulers, the one it is called on included", () => {
+    const { top, nested } = twoLevels();
+    assert.equal([...top.iterateJobs()].length, 10);
+    const all = [...top.iterateJobs({ scanSchedulers: true })];
+    assert.equal(all.length, 13);
+    assert.equal(all[0], top);
+    for (const scheduler of nested) assert.ok(all.includes(scheduler));
+    assert.equal(new Set(all).size, 13);
+  });
+
+  it("yields each scheduler before its own jobs", () => {
+    const { top, nested } = twoLevels();
+    const all = [...top.iterateJobs({ scanSchedulers: true })];
+    for (const scheduler of nested) {
+      const at = all.indexOf(scheduler);
+      for (const member of scheduler.jobs) assert.ok(all.indexOf(member) > at);
+    }
+  });
+
+  it("leaves a PureScheduler out: it is not a job", () => {
+    const inner = new Scheduler(job("x"), { label: "inner" });
+    const outer = new PureScheduler(job("top"), inner);
+    const labels = [...outer.iterateJobs({ scanSchedulers: true })].map((each) => each.label);
+    assert.deepEqual(labels, ["top", "inner", "x"]);
+  });
+});
+
+describe("keepOnly()", () => {
+  it("ignores the jobs that are not in the scheduler", async () => {
+    const a = job("a");
+    const b = job("b").requires(a);
+    const c = job("c").requires(b);
+    const scheduler = new PureScheduler(a, b, c);
+    const stranger = job("stranger");
+    const elsewhere = job("elsewhere");
+    const other = new PureScheduler(elsewhere);
+    scheduler.keepOnly([a, c, stranger, elsewhere]);
+    assert.deepEqual(
+      [...scheduler.jobs].map((each) => each.label),
+      ["a", "c"],
+    );
+    assert.equal(c.required.size, 0);
+    assert.equal(scheduler.jobs.has(stranger), false);
+    assert.equal(other.jobs.has(elsewhere), true);
+    assert.equal(await scheduler.run(), true);
+  });
+});
+
+describe("toString() of a scheduler", () => {
+  it("names the scheduler's own class", () => {
+    assert.equal(
+      String(new PureScheduler()),
+      "PureScheduler with 0 done + 0 ongoing + 0 idle = 0 job(s)",
+    );
+    assert.equal(
+      String(new Scheduler(job("a"))),
+      "Scheduler with 0 done + 0 ongoing + 1 idle = 1 job(s)",
+    );
+    class Pipeline extends Scheduler {}
+    class Batch extends PureScheduler {}
+    assert.match(String(new Pipeline()), /^Pipeline with 0 done/);
+    assert.match(String(new Batch()), /^Batch with 0 done/);
+  });
+});
+
+describe("Watch", () => {
+  it("prints nothing when told to show neither the elapsed time nor the wall clock", async () => {
+    const text = await captureText(
+      () => new Watch("message", { showElapsed: false, showWallClock: false }),
+    );
+    assert.equal(text, "");
+  });
+
+  it("still prints the message after the times it shows", async () => {
+    assert.match(await captureText(() => new Watch("hello")), /^000\.000 {2}hello\n$/);
+    assert.match(
+      await captureText(() => new Watch("hello", { showElapsed: false, showWallClock: true })),
+      /^\d\d:\d\d:\d\d\.\d\d\d {2}hello\n$/,
+    );
+  });
+});
