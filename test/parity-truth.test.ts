@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Job, PureScheduler, Scheduler, Watch } from "asyncjobs";
+import { Job, PureScheduler, Scheduler, TimeoutError, Watch } from "asyncjobs";
 import { captureText } from "./presentation-capture.js";
 
 function job(label: string): Job<number> {
@@ -104,5 +104,52 @@ describe("Watch", () => {
       await captureText(() => new Watch("hello", { showElapsed: false, showWallClock: true })),
       /^\d\d:\d\d:\d\d\.\d\d\d {2}hello\n$/,
     );
+  });
+});
+
+describe("TimeoutError", () => {
+  it("matches the DOMException of AbortSignal.timeout() that an aborted run rejects with", async () => {
+    // AbortSignal.timeout()'s timer does not keep the process alive: this one does.
+    const alive = setInterval(() => {}, 1000);
+    try {
+      const hanging = new Job(
+        ({ signal }) =>
+          new Promise((_, reject) => {
+            signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+          }),
+        { label: "hanging" },
+      );
+      const scheduler = new Scheduler(hanging);
+      const error = await scheduler.run({ signal: AbortSignal.timeout(50) }).then(
+        () => assert.fail("the run should reject"),
+        (reason: unknown) => reason,
+      );
+      assert.ok(error instanceof DOMException);
+      assert.equal((error as DOMException).name, "TimeoutError");
+      assert.ok(error instanceof TimeoutError);
+      assert.match(scheduler.why(), /^ABORTED: /);
+    } finally {
+      clearInterval(alive);
+    }
+  });
+
+  it("still matches its own instances, and nothing else", async () => {
+    const scheduler = new Scheduler(new Job(() => new Promise(() => {})), { timeout: 1 });
+    const error = await scheduler.run().then(
+      () => assert.fail("the run should reject"),
+      (reason: unknown) => reason,
+    );
+    assert.ok(error instanceof TimeoutError);
+    assert.ok(error instanceof Error);
+    assert.equal(new DOMException("x", "AbortError") instanceof TimeoutError, false);
+    assert.equal(
+      Object.assign(new Error("x"), { name: "TimeoutError" }) instanceof TimeoutError,
+      false,
+    );
+    assert.equal((null as unknown) instanceof TimeoutError, false);
+    class SlowError extends TimeoutError {}
+    assert.equal(new DOMException("x", "TimeoutError") instanceof SlowError, false);
+    assert.ok(new SlowError("x") instanceof SlowError);
+    assert.ok(new SlowError("x") instanceof TimeoutError);
   });
 });
