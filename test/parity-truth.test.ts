@@ -153,3 +153,71 @@ describe("TimeoutError", () => {
     assert.ok(new SlowError("x") instanceof TimeoutError);
   });
 });
+
+describe("events.active", () => {
+  it("turns false once a { once: true } listener has fired", async () => {
+    const scheduler = new PureScheduler(job("a"), job("b"));
+    const seen: string[] = [];
+    scheduler.events.addEventListener(
+      "job:done",
+      (event) => {
+        seen.push(String(event.job.label));
+      },
+      { once: true },
+    );
+    assert.equal(scheduler.events.active, true);
+    assert.equal(await scheduler.run(), true);
+    assert.equal(seen.length, 1);
+    assert.equal(scheduler.events.active, false);
+    // Nobody listens: a second run reports to nobody.
+    assert.equal(await scheduler.run(), true);
+    assert.equal(seen.length, 1);
+  });
+
+  it("turns false once the signal of the only listener aborts", async () => {
+    const scheduler = new PureScheduler(job("a"));
+    const controller = new AbortController();
+    let count = 0;
+    scheduler.events.addEventListener(
+      "job:done",
+      () => {
+        count++;
+      },
+      { signal: controller.signal },
+    );
+    await scheduler.run();
+    assert.equal(count, 1);
+    controller.abort();
+    assert.equal(scheduler.events.active, false);
+    await scheduler.run();
+    assert.equal(count, 1);
+  });
+
+  it("keeps EventTarget's rules: a listener object, a listener added twice, removal of a once listener", async () => {
+    const scheduler = new PureScheduler(job("a"));
+    const events = scheduler.events;
+    const seen: string[] = [];
+    const object = {
+      handleEvent(event: Event): void {
+        seen.push(`object ${event.type}`);
+      },
+    };
+    const twice = (event: Event): void => {
+      seen.push(`twice ${event.type}`);
+    };
+    events.addEventListener("job:done", object);
+    events.addEventListener("job:done", twice);
+    events.addEventListener("job:done", twice);
+    const onceRemoved = (): void => {
+      seen.push("removed before it fired");
+    };
+    events.addEventListener("job:started", onceRemoved, { once: true });
+    events.removeEventListener("job:started", onceRemoved);
+    await scheduler.run();
+    assert.deepEqual(seen, ["object job:done", "twice job:done"]);
+    events.removeEventListener("job:done", object);
+    assert.equal(events.active, true);
+    events.removeEventListener("job:done", twice);
+    assert.equal(events.active, false);
+  });
+});
