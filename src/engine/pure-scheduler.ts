@@ -425,19 +425,25 @@ export class PureScheduler implements Iterable<AbstractJob> {
     }
   }
 
-  /** `2D + 3R + 4I = 9`: done, running (not done), and the rest. */
+  /**
+   * `2D + 3R + 4I = 9`: done, running (not done), and the rest; after a run
+   * that cancelled jobs, `+ 1C` counts them apart from the running ones.
+   */
   stats(): string {
-    const { done, ongoing, idle } = countStates(this);
-    return `${done}D + ${ongoing}R + ${idle}I = ${this._members.size}`;
+    const { done, ongoing, idle, cancelled } = countStates(this);
+    const more = cancelled > 0 ? ` + ${cancelled}C` : "";
+    return `${done}D + ${ongoing}R + ${idle}I${more} = ${this._members.size}`;
   }
 
   /**
    * `PureScheduler with 2 done + 3 ongoing + 4 idle = 9 job(s)`, named after
-   * the object's own class (`Scheduler`, or a subclass's name).
+   * the object's own class (`Scheduler`, or a subclass's name); after a run
+   * that cancelled jobs, `+ 1 cancelled` counts them apart from the ongoing.
    */
   toString(): string {
-    const { done, ongoing, idle } = countStates(this);
-    return `${this.constructor.name} with ${done} done + ${ongoing} ongoing + ${idle} idle = ${this._members.size} job(s)`;
+    const { done, ongoing, idle, cancelled } = countStates(this);
+    const more = cancelled > 0 ? ` + ${cancelled} cancelled` : "";
+    return `${this.constructor.name} with ${done} done + ${ongoing} ongoing + ${idle} idle${more} = ${this._members.size} job(s)`;
   }
 
   /** For `console.log` in Node. */
@@ -768,14 +774,28 @@ function checkFilename(where: string, filename: unknown): void {
   }
 }
 
-function countStates(scheduler: PureScheduler): { done: number; ongoing: number; idle: number } {
+function countStates(scheduler: PureScheduler): {
+  done: number;
+  ongoing: number;
+  idle: number;
+  cancelled: number;
+} {
   let done = 0;
   let ongoing = 0;
+  let cancelled = 0;
   for (const job of scheduler._members) {
     if (job._state === DONE) done++;
-    else if (job._state === RUNNING) ongoing++;
+    else if (job._state === RUNNING) {
+      if (job.isCancelled()) cancelled++;
+      else ongoing++;
+    }
   }
-  return { done, ongoing, idle: scheduler._members.size - done - ongoing };
+  return {
+    done,
+    ongoing,
+    idle: scheduler._members.size - done - ongoing - cancelled,
+    cancelled,
+  };
 }
 
 /** A job that has run (here before, or elsewhere) means the scheduler's jobs are no longer all fresh. */
