@@ -316,6 +316,12 @@ describe("asyncjobs on pipes", { concurrency: true }, () => {
     assert.match(outcome.stdout, /interrupted: cancelling the run/);
     assert.match(outcome.stdout, /cancelled {1}waits/);
     assert.match(outcome.stdout, /ABORTED: interrupted \(SIGINT\)/);
+    // The debrief says what the event lines said: cancelled, not running.
+    assert.match(outcome.stdout, /^\d ⚠ ☉ ⊗ {3}<CommandJob `waits`> \[not done\]$/m);
+    assert.match(
+      outcome.stdout,
+      /total of 2 job\(s\): none is done, none is ongoing, 1 is idle \(or scheduled but not running\), 1 is cancelled$/m,
+    );
     assert.equal(await vanished(Number(pid)), true);
   });
 
