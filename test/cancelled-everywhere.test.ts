@@ -8,9 +8,9 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { Job, type JobContext, PureScheduler, Scheduler } from "asyncjobs";
-import { LiveView } from "../src/cli/live-view.js";
-import { PlainView } from "../src/cli/plain-view.js";
-import { RunModel } from "../src/cli/run-model.js";
+import { LiveView } from "../packages/cli/src/live-view.js";
+import { PlainView } from "../packages/cli/src/plain-view.js";
+import { RunModel } from "../packages/cli/src/run-model.js";
 import { captureText } from "./presentation-capture.js";
 import { deferred } from "./support.js";
 

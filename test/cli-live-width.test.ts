@@ -8,10 +8,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { PureScheduler } from "asyncjobs";
-import stringWidth from "string-width";
-import { LiveView } from "../src/cli/live-view.js";
-import { RunModel } from "../src/cli/run-model.js";
-import { displayWidth, padToWidth, truncateToWidth } from "../src/cli/text-width.js";
+import { LiveView } from "../packages/cli/src/live-view.js";
+import { RunModel } from "../packages/cli/src/run-model.js";
+import { displayWidth, padToWidth, truncateToWidth } from "../packages/cli/src/text-width.js";
 import { gatedJob } from "./support.js";
 
 /**
@@ -55,7 +54,7 @@ function screen(output: string, columns: number): string[] {
       continue;
     }
     for (const { segment } of segmenter.segment(token)) {
-      const width = stringWidth(segment);
+      const width = displayWidth(segment);
       if (col + width > columns) {
         row++;
         col = 0;
@@ -114,7 +113,7 @@ describe("the live view measures text in terminal columns", () => {
     for (const line of term.written().split("\n")) {
       assert.ok(
         // biome-ignore lint/suspicious/noControlCharactersInRegex: escape sequences take no room.
-        stringWidth(line.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, "")) < 60,
+        displayWidth(line.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, "")) < 60,
         `fits in 59 columns: ${line}`,
       );
     }
