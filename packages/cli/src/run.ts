@@ -6,8 +6,8 @@
 
 import { CommandJob } from "@asyncjobs/node";
 import type { PureScheduler } from "asyncjobs";
-import type { Invocation } from "./cli.js";
 import { formatDuration } from "./duration.js";
+import type { Invocation } from "./invocation.js";
 import { LiveView } from "./live-view.js";
 import { PlainView } from "./plain-view.js";
 import { RunModel } from "./run-model.js";
