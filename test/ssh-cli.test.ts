@@ -30,6 +30,7 @@ describe("asyncjobs run with on: and via:", { skip, timeout: 60_000 }, () => {
       [
         "defaults:",
         `  key: ${keys.userKey}`,
+        `  knownHosts: ${keys.knownHosts}`,
         "hosts:",
         `  gw: 127.0.0.1:${gateway.port}`,
         `  web: { host: 127.0.0.1, port: ${web.port}, via: gw }`,

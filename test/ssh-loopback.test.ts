@@ -59,7 +59,11 @@ describe("SshJob on loopback servers", { skip, timeout: 60_000 }, () => {
   });
 
   const nodeOf = (sshd: Sshd, options: SshNodeOptions = {}): SshNode =>
-    new SshNode(`127.0.0.1:${sshd.port}`, { keyFile: keys.userKey, ...options });
+    new SshNode(`127.0.0.1:${sshd.port}`, {
+      keyFile: keys.userKey,
+      knownHosts: keys.knownHosts,
+      ...options,
+    });
 
   it("logs in with a key and streams output line by line, prefixed with the host", async () => {
     const node = nodeOf(server);
@@ -140,7 +144,10 @@ describe("SshJob on loopback servers", { skip, timeout: 60_000 }, () => {
   it("fails fast on a refused port and within the timeout on a host that never answers", async () => {
     const hanging = await silentServer();
     try {
-      const refused = new SshNode("127.0.0.1:1", { keyFile: keys.userKey });
+      const refused = new SshNode("127.0.0.1:1", {
+        keyFile: keys.userKey,
+        knownHosts: keys.knownHosts,
+      });
       await assert.rejects(new SshJob(refused, "true").standaloneRun(), (error: unknown) => {
         assert.ok(error instanceof SshConnectionError);
         assert.equal(error.failure, "refused");
@@ -149,6 +156,7 @@ describe("SshJob on loopback servers", { skip, timeout: 60_000 }, () => {
       });
       const silent = new SshNode(`127.0.0.1:${hanging.port}`, {
         keyFile: keys.userKey,
+        knownHosts: keys.knownHosts,
         connectTimeout: 300,
       });
       await assert.rejects(new SshJob(silent, "true").standaloneRun(), (error: unknown) => {
@@ -292,7 +300,11 @@ describe("SshJob on loopback servers", { skip, timeout: 60_000 }, () => {
     const nodes = [
       nodeOf(server, { label: "alpha" }),
       nodeOf(limited, { label: "beta" }),
-      new SshNode("127.0.0.1:1", { keyFile: keys.userKey, label: "gamma" }),
+      new SshNode("127.0.0.1:1", {
+        keyFile: keys.userKey,
+        knownHosts: keys.knownHosts,
+        label: "gamma",
+      }),
     ];
     const report = await fanOut(nodes, "echo hello from $0 >/dev/null; echo hi", {
       window: 2,
@@ -336,6 +348,8 @@ describe("SshJob on loopback servers", { skip, timeout: 60_000 }, () => {
     const { stdout } = await runExample("ssh-local", {
       SSH_TARGET: `127.0.0.1:${server.port}`,
       SSH_KEY: keys.userKey,
+      // The example's node uses ~/.ssh/known_hosts: a home of its own keeps the real one untouched.
+      HOME: keys.dir,
     });
     assert.match(stdout, /^\[127\.0\.0\.1:\d+\] hello from /m);
     assert.match(stdout, /ssh-local\.ts has \d+ lines$/m);
