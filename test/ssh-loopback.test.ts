@@ -26,6 +26,8 @@ import {
   SshJob,
   SshNode,
   type SshNodeOptions,
+  SshTimeoutError,
+  TimeoutError,
 } from "asyncjobs/node";
 import { makeTestKeys, type TestKeys } from "./ssh/keys.js";
 import { pollUntil } from "./ssh/processes.js";
@@ -222,7 +224,12 @@ describe("SshJob on loopback servers", { skip, timeout: 60_000 }, () => {
       critical: false,
     });
     await new PureScheduler(job).run();
-    assert.match(String(job.raisedException()), /timed out after 3000 ms/);
+    // A TimeoutError, as any job's own timeout, that names the node.
+    const error = job.raisedException();
+    assert.ok(error instanceof TimeoutError, String(error));
+    assert.ok(error instanceof SshTimeoutError);
+    assert.equal(error.target, node.target);
+    assert.match(error.message, /^root@127\.0\.0\.1:\d+: job ".*" timed out after 3000 ms$/);
     await stat(started); // it did start
     await pollUntil("the remote sleep to be gone", async () => (await pgrep(seconds)).length === 0);
   });
