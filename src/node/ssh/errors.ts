@@ -80,6 +80,14 @@ export interface SshKnownHostKey {
   readonly fingerprint: string;
 }
 
+/** The key a host presented, as a {@link SshHostKeyError} reports it. */
+export interface SshPresentedHostKey {
+  /** Its type, as in known_hosts (`"ssh-ed25519"`). */
+  readonly type: string;
+  /** Its SHA-256 fingerprint (`"SHA256:…"`). */
+  readonly fingerprint: string;
+}
+
 /**
  * A host's key was refused: the connection was closed before anything was
  * sent to the host (not even the user's name). The message names the host,
@@ -92,8 +100,8 @@ export class SshHostKeyError extends SshConnectionError {
   readonly problem: SshHostKeyProblem;
   /** The name the host is known by in known_hosts: `host`, or `[host]:port`. */
   readonly host: string;
-  /** The key the host presented (its type and fingerprint), when it got that far. */
-  readonly presented: { readonly type: string; readonly fingerprint: string } | undefined;
+  /** The key the host presented, when it got that far. */
+  readonly presented: SshPresentedHostKey | undefined;
   /** The keys the host is known by, for a `"changed"` key. */
   readonly known: readonly SshKnownHostKey[];
 
@@ -102,7 +110,7 @@ export class SshHostKeyError extends SshConnectionError {
     details: {
       problem: SshHostKeyProblem;
       host: string;
-      presented?: { type: string; fingerprint: string };
+      presented?: SshPresentedHostKey;
       known?: readonly SshKnownHostKey[];
       message: string;
     },

@@ -25,6 +25,7 @@ export {
   SshHostKeyError,
   type SshHostKeyProblem,
   type SshKnownHostKey,
+  type SshPresentedHostKey,
   SshTimeoutError,
   SshTransferError,
 } from "./errors.js";
