@@ -163,6 +163,28 @@ describe("host keys", { skip, timeout: 60_000 }, () => {
       );
     }
     assert.equal(await readFile(file, "utf8"), content);
+
+    // Known by a key of another type only: refused too, not taken as new.
+    const ecdsa = join(keys.dir, "other_host_ecdsa");
+    await run("ssh-keygen", ["-q", "-t", "ecdsa", "-N", "", "-f", ecdsa]);
+    await writeFile(file, await knownLine(name, `${ecdsa}.pub`));
+    await assert.rejects(echo(nodeOf(server, { knownHosts: file })), (error: unknown) => {
+      assert.ok(error instanceof SshHostKeyError);
+      assert.equal(error.problem, "changed");
+      assert.deepEqual(
+        error.known.map((key) => key.type),
+        ["ecdsa-sha2-nistp256"],
+      );
+      return true;
+    });
+    // A key marked @revoked is refused whatever host name the line has.
+    await writeFile(file, await knownLine("@revoked *.example.org", `${keys.hostKey}.pub`));
+    await assert.rejects(echo(nodeOf(server, { knownHosts: file })), (error: unknown) => {
+      assert.ok(error instanceof SshHostKeyError);
+      assert.equal(error.problem, "revoked");
+      assert.ok(error.message.includes(`marked @revoked in ${file}:1`));
+      return true;
+    });
   });
 
   it("under strict, refuses an unknown host and accepts hashed and [host]:port entries", async () => {

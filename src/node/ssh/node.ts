@@ -630,10 +630,13 @@ export class SshNode {
     const timeoutSignal = new AbortController();
     return new Promise<Client>((resolve, reject) => {
       let settled = false;
+      // Set once the attempt failed (a timeout while the key was checked, say).
+      let failed = false;
       let tunnel: Duplex | undefined;
       const fail = (error: SshConnectionError): void => {
         if (settled) return;
         settled = true;
+        failed = true;
         clearTimeout(timer);
         timeoutSignal.abort(error);
         client.destroy();
@@ -684,7 +687,7 @@ export class SshNode {
           this.#checkHostKey(key, entries, hostName).then(
             (refused) => {
               refusal = refused;
-              verify(refused === undefined);
+              if (!failed) verify(refused === undefined);
             },
             (error: unknown) => {
               refusal = new SshHostKeyError(
@@ -692,7 +695,7 @@ export class SshNode {
                 { problem: "refused", host: hostName, message: messageOf(error) },
                 { cause: error },
               );
-              verify(false);
+              if (!failed) verify(false);
             },
           );
         };
