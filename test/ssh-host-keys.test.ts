@@ -218,6 +218,32 @@ describe("host keys", { skip, timeout: 60_000 }, () => {
     assert.equal(await echo(node), "in");
   });
 
+  it("accepts a new key it cannot record, and says so with a warning", async () => {
+    const server = await start(keys.hostKey);
+    // Below a file: the folder cannot be made.
+    const file = join(`${keys.hostKey}.pub`, "known_hosts");
+    const warned = new Promise<Error>((resolve) => process.once("warning", resolve));
+    assert.equal(await echo(nodeOf(server, { knownHosts: file })), "in");
+    const warning = (await warned) as Error & { code?: string };
+    assert.equal(warning.code, "ASYNCJOBS_SSH_KNOWN_HOSTS");
+    assert.ok(
+      warning.message.includes(
+        `could not record the ED25519 host key of [127.0.0.1]:${server.port} in ${file}`,
+      ),
+    );
+  });
+
+  it("refuses to connect when a known_hosts file cannot be read", async () => {
+    // A folder where the file should be: not a file we could check against.
+    const node = new SshNode("127.0.0.1:1", { keyFile: keys.userKey, knownHosts: keys.dir });
+    await assert.rejects(node.connect(), (error: unknown) => {
+      assert.ok(error instanceof SshHostKeyError);
+      assert.equal(error.problem, "unreadable");
+      assert.match(error.message, /cannot read known hosts: EISDIR/);
+      return true;
+    });
+  });
+
   it("lets a function decide, with the key's type and fingerprint", async () => {
     const server = await start(keys.hostKey);
     const expected = await fingerprint(`${keys.hostKey}.pub`);

@@ -120,7 +120,11 @@ export function hostKeyAlgorithms(knownTypes: Iterable<string>): string[] | unde
   return [...first, ...standard.filter((algorithm) => !first.includes(algorithm))];
 }
 
-/** Reads the key lines of known_hosts files; a missing file has none. */
+/**
+ * Reads the key lines of known_hosts files; a missing file has none. Any
+ * other failure to read one (permissions, a folder) is thrown: a check
+ * against a file we cannot read would be no check.
+ */
 export async function readKnownHosts(files: readonly string[]): Promise<KnownHostEntry[]> {
   const entries: KnownHostEntry[] = [];
   for (const file of files) {
@@ -128,7 +132,9 @@ export async function readKnownHosts(files: readonly string[]): Promise<KnownHos
     try {
       text = await readFile(file, "utf8");
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
+      // No such file (or a path that cannot be one): no keys from it.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") continue;
       throw error;
     }
     text.split("\n").forEach((raw, index) => {
