@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Job, PureScheduler } from "asyncjobs";
-import { LiveView } from "../src/cli/live-view.js";
-import { PlainView } from "../src/cli/plain-view.js";
-import { RunModel } from "../src/cli/run-model.js";
+import { LiveView } from "../packages/cli/src/live-view.js";
+import { PlainView } from "../packages/cli/src/plain-view.js";
+import { RunModel } from "../packages/cli/src/run-model.js";
 import { deferred } from "./support.js";
 
 /** A service (ready once started), a job failing once, and one skipped because the first failed. */

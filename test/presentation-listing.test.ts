@@ -13,7 +13,7 @@ import {
   Scheduler,
   Sequence,
   Watch,
-} from "../src/index.js";
+} from "asyncjobs";
 import { captureText } from "./presentation-capture.js";
 import { deferred, gatedJob, quickJob } from "./support.js";
 

@@ -18,7 +18,7 @@ import {
   SshJob,
   SshNode,
   type SshNodeOptions,
-} from "asyncjobs/node";
+} from "@asyncjobs/ssh";
 import { makeTestKeys, type TestKeys } from "./ssh/keys.js";
 import { Sshd, sshdUnavailable } from "./ssh/sshd.js";
 

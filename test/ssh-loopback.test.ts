@@ -15,7 +15,6 @@ import {
   fanOut,
   fileFormatter,
   Pull,
-  PureScheduler,
   Push,
   prefixedFormatter,
   Run,
@@ -27,8 +26,8 @@ import {
   SshNode,
   type SshNodeOptions,
   SshTimeoutError,
-  TimeoutError,
-} from "asyncjobs/node";
+} from "@asyncjobs/ssh";
+import { PureScheduler, TimeoutError } from "asyncjobs";
 import { makeTestKeys, type TestKeys } from "./ssh/keys.js";
 import { pollUntil } from "./ssh/processes.js";
 import { pgrep, runExample, silentServer, uniqueSeconds } from "./ssh/remote.js";

@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { SshInventory, SshJob, SshNode } from "asyncjobs/node";
+import { SshInventory, SshJob, SshNode } from "@asyncjobs/ssh";
 import { cli } from "./ssh/remote.js";
 
 /** Past what a Node timer can wait (2^31 - 1 ms): such a timer fires after 1 ms. */

@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
-import { Pull, SshJob, SshNode, SshTransferError } from "asyncjobs/node";
+import { Pull, SshJob, SshNode, SshTransferError } from "@asyncjobs/ssh";
 import ssh2 from "ssh2";
 import { makeTestKeys, type TestKeys } from "./ssh/keys.js";
 
