@@ -74,6 +74,39 @@ async function attempt(command, args, options = {}) {
   }
 }
 
+/**
+ * How long Node takes to start and do nothing, median of 9: on a quiet
+ * machine some 40 ms. Above BUSY_MS the machine is too busy for a time
+ * limit to mean anything, so the times are reported but not judged.
+ */
+const BUSY_MS = 100;
+let startupMs;
+async function nodeStartup() {
+  if (startupMs === undefined) {
+    const times = [];
+    for (let i = 0; i < 9; i++) {
+      const start = performance.now();
+      await attempt(process.execPath, ["-e", "0"]);
+      times.push(performance.now() - start);
+    }
+    startupMs = median(times);
+    figures.push(["node -e 0, wall time", `${startupMs.toFixed(0)} ms (median of 9)`]);
+  }
+  return startupMs;
+}
+
+/** Reports a time against its limit, unless the machine is too busy to judge it. */
+async function judgeTime(what, ms, limit) {
+  const startup = await nodeStartup();
+  const text = `${what} takes ${ms.toFixed(1)} ms (median of 9, at most ${limit} ms)`;
+  if (startup > BUSY_MS) {
+    report(
+      true,
+      `${text}: not judged, the machine is busy (node -e 0 takes ${startup.toFixed(0)} ms)`,
+    );
+  } else report(ms <= limit, text);
+}
+
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
@@ -247,10 +280,7 @@ console.log("ok");
     'import "asyncjobs" in a fresh process',
     `${importMs.toFixed(1)} ms (median of 9)`,
   ]);
-  report(
-    importMs <= LIMITS.coreImportMs,
-    `import "asyncjobs" takes ${importMs.toFixed(1)} ms in a fresh Node process (median of 9, at most ${LIMITS.coreImportMs} ms)`,
-  );
+  await judgeTime('import "asyncjobs" in a fresh Node process', importMs, LIMITS.coreImportMs);
   return dir;
 }
 
@@ -329,10 +359,7 @@ new core.Scheduler(job).run().then(async (ok) => {
   }
   const helpMs = median(times);
   figures.push(["asyncjobs --help, wall time", `${helpMs.toFixed(0)} ms (median of 9)`]);
-  report(
-    helpMs <= LIMITS.helpMs,
-    `asyncjobs --help takes ${helpMs.toFixed(0)} ms (median of 9, at most ${LIMITS.helpMs} ms)`,
-  );
+  await judgeTime("asyncjobs --help", helpMs, LIMITS.helpMs);
 
   await writeFile(join(dir, "workflow.yaml"), YAML_WORKFLOW);
   const yaml = await attempt(cli, ["run", "--verbose", "workflow.yaml"], {

@@ -46,7 +46,7 @@ describe("usage mistakes", () => {
   test("an unknown option names the option likely meant, or those the command takes", () => {
     assert.equal(
       usageMessage("run", "x.yaml", "--bogus"),
-      "unknown option --bogus; the options of run are --window, --timeout, --verbose, --ascii, --plain, --dry-run, --help",
+      "unknown option --bogus; the options of run are --window, --timeout, --verbose, --quiet, --ascii, --plain, --dry-run, --help",
     );
     assert.equal(
       usageMessage("run", "x.yaml", "--windwo", "3"),
@@ -85,7 +85,7 @@ describe("usage mistakes", () => {
     assert.equal(bogus.code, 2);
     assert.equal(
       bogus.stderr,
-      "asyncjobs: unknown option --bogus; the options of run are --window, --timeout, --verbose, --ascii, --plain, --dry-run, --help\n" +
+      "asyncjobs: unknown option --bogus; the options of run are --window, --timeout, --verbose, --quiet, --ascii, --plain, --dry-run, --help\n" +
         'Run "asyncjobs --help" for usage.\n',
     );
     const escaped = await cli("\x1b[2Jrun", "x.yaml");

@@ -20,6 +20,7 @@ const OPTIONS = {
   window: { type: "string", short: "w" },
   timeout: { type: "string", short: "t" },
   verbose: { type: "boolean", short: "v" },
+  quiet: { type: "boolean", short: "q" },
   ascii: { type: "boolean" },
   plain: { type: "boolean" },
   "dry-run": { type: "boolean", short: "n" },
@@ -32,7 +33,7 @@ type OptionName = keyof typeof OPTIONS;
 
 /** Which options each command takes (help and version go everywhere). */
 const ALLOWED: Record<string, readonly OptionName[]> = {
-  run: ["window", "timeout", "verbose", "ascii", "plain", "dry-run"],
+  run: ["window", "timeout", "verbose", "quiet", "ascii", "plain", "dry-run"],
   list: ["details", "ascii"],
   check: [],
   graph: ["output", "format"],
@@ -115,12 +116,16 @@ export function parseCommandLine(argv: readonly string[]): Invocation | { print:
       throw new UsageError(`option --${name} does not apply to ${command}`);
     }
   }
+  if (values.quiet && values.verbose) {
+    throw new UsageError(`${command}: --quiet and --verbose contradict each other`);
+  }
   if (rest.length === 0) throw new UsageError(`${command}: missing the workflow FILE`);
   if (rest.length > 1) throw new UsageError(`${command}: one FILE only, got ${rest.join(" ")}`);
   const invocation: Invocation = {
     command,
     file: rest[0]!,
     verbose: values.verbose === true,
+    quiet: values.quiet === true,
     ascii: values.ascii === true,
     plain: values.plain === true,
     dryRun: values["dry-run"] === true,

@@ -14,6 +14,8 @@ function countJobs(scheduler: PureScheduler): { jobs: number; groups: number } {
   let jobs = 0;
   let groups = 0;
   for (const job of scheduler.iterateJobs({ scanSchedulers: true })) {
+    // A Scheduler at the top is yielded too: it is the run, not a group of it.
+    if ((job as unknown) === scheduler) continue;
     if (isScheduler(job)) groups++;
     else jobs++;
   }

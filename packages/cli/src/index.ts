@@ -35,6 +35,7 @@ export function loadWorkflow(
     window: options.window,
     timeout: options.timeout,
     verbose: false,
+    quiet: false,
     ascii: false,
     plain: true,
     dryRun: false,

@@ -18,6 +18,8 @@ export interface Invocation {
   window?: number | undefined;
   timeout?: number | undefined;
   verbose: boolean;
+  /** Without a terminal, leave out what the commands print. */
+  quiet: boolean;
   ascii: boolean;
   plain: boolean;
   dryRun: boolean;

@@ -99,7 +99,7 @@ export async function runWorkflow(
         color: stdout.hasColors?.() === true,
         capture: [process.stdout, process.stderr],
       })
-    : new PlainView(model, stdout, { verbose: invocation.verbose, ascii });
+    : new PlainView(model, stdout, { quiet: invocation.quiet, ascii });
 
   const controller = new AbortController();
   let interrupted = false;

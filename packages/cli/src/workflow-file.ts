@@ -773,7 +773,7 @@ function addJobs(
       addJobs(group, entry.jobs, [...path, "jobs"], own, building);
       job = group;
     } else if (own.on !== undefined && own.on !== LOCAL_HOST) {
-      job = remoteJob(entry, own, building);
+      job = remoteJob(entry, own, building, path);
     } else {
       const label = labelOf(entry);
       job = new CommandJob(entry.run!, {
@@ -805,7 +805,7 @@ function addJobs(
 }
 
 /** The SshJob of a `run:` entry with `on:` (a name of the hosts inventory, or a target). */
-function remoteJob(entry: JobEntry, own: Inherited, building: Building): SshJob {
+function remoteJob(entry: JobEntry, own: Inherited, building: Building, path: Path): SshJob {
   let node: SshNode;
   try {
     // namesRemoteHost() saw this entry, so SSH was loaded.
@@ -820,14 +820,25 @@ function remoteJob(entry: JobEntry, own: Inherited, building: Building): SshJob 
     );
   }
   const label = labelOf(entry);
-  return building.remote!.ssh.remoteCommandJob(node, entry.run!, {
-    ...(label === undefined ? {} : { label }),
-    critical: entry.critical ?? true,
-    forever: entry.forever ?? false,
-    timeout: durationOf(entry.timeout) ?? null,
-    ...(own.cwd === undefined ? {} : { cwd: own.cwd }),
-    ...(own.env === undefined ? {} : { env: own.env }),
-    capture: entry.capture ?? false,
-    ...extrasOf(entry),
-  });
+  try {
+    return building.remote!.ssh.remoteCommandJob(node, entry.run!, {
+      ...(label === undefined ? {} : { label }),
+      critical: entry.critical ?? true,
+      forever: entry.forever ?? false,
+      timeout: durationOf(entry.timeout) ?? null,
+      ...(own.cwd === undefined ? {} : { cwd: own.cwd }),
+      ...(own.env === undefined ? {} : { env: own.env }),
+      capture: entry.capture ?? false,
+      ...extrasOf(entry),
+    });
+  } catch (error) {
+    // A bad env name or an out-of-range duration, said of the job it is on.
+    const name = entry.id ?? entry.label;
+    const message = (error as Error).message;
+    throw buildError(
+      building.workflow,
+      name === undefined ? message : `job ${short(name)}: ${message}`,
+      path,
+    );
+  }
 }
