@@ -82,6 +82,59 @@ function listenForInterrupts(onInterrupt: (reason: string) => void, keys: boolea
   };
 }
 
+/** The browser view and the report, when asked for. */
+interface BrowserParts {
+  /** Writes the report (when the run started), stops watching and closes the server. */
+  finish(ran: boolean): Promise<void>;
+}
+
+/**
+ * Loads @asyncjobs/ui (only now: a run without --ui or --report never
+ * loads it), starts watching the run, and serves the view with --ui.
+ */
+async function startBrowserParts(
+  scheduler: PureScheduler,
+  invocation: Invocation,
+  onCancel: () => void,
+): Promise<BrowserParts> {
+  const ui = await import("@asyncjobs/ui");
+  const watch = ui.watchRun(scheduler);
+  let view: Awaited<ReturnType<typeof ui.serve>> | undefined;
+  if (invocation.ui === true) {
+    try {
+      view = await ui.serve(watch, {
+        port: invocation.port ?? 0,
+        ...(invocation.host === undefined ? {} : { host: invocation.host }),
+        title: titleOf(scheduler, invocation.file),
+        onCancel,
+      });
+    } catch (error) {
+      watch.stop();
+      throw error;
+    }
+    process.stderr.write(`asyncjobs: watch the run at ${view.url}\n`);
+  }
+  return {
+    async finish(ran) {
+      const report = invocation.report;
+      try {
+        if (report !== undefined && ran) {
+          try {
+            await ui.writeReport(watch, report, { title: titleOf(scheduler, invocation.file) });
+            process.stderr.write(`asyncjobs: wrote the report ${report}\n`);
+          } catch (error) {
+            const message = error instanceof Error ? error.message : String(error);
+            process.stderr.write(`asyncjobs: cannot write the report ${report}: ${message}\n`);
+          }
+        }
+      } finally {
+        watch.stop();
+        await view?.close();
+      }
+    },
+  };
+}
+
 /** Runs `scheduler` for the command line; resolves with the exit status. */
 export async function runWorkflow(
   scheduler: PureScheduler,
@@ -123,6 +176,23 @@ export async function runWorkflow(
   stopListening = listenForInterrupts(onInterrupt, live);
 
   view.start();
+  // After the terminal view, so that the browser's copy of the output wraps
+  // the terminal's sink rather than being replaced by it.
+  let browser: BrowserParts | undefined;
+  if (invocation.ui === true || invocation.report !== undefined) {
+    try {
+      browser = await startBrowserParts(scheduler, invocation, () =>
+        onInterrupt("cancelled from the browser view"),
+      );
+    } catch (error) {
+      view.stop();
+      stopListening();
+      process.off("exit", killOnExit);
+      const message = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`asyncjobs: cannot serve the browser view: ${message}\n`);
+      return 1;
+    }
+  }
   let ok = false;
   let refused: unknown;
   try {
@@ -134,6 +204,7 @@ export async function runWorkflow(
   }
   await CommandJob.whenAllGone();
   await closeSshConnections();
+  if (browser !== undefined) await browser.finish(model.started !== undefined);
   view.stop();
   stopListening();
   process.off("exit", killOnExit);
