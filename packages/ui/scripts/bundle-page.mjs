@@ -1,5 +1,5 @@
 /**
- * Bundles the page's script (page/main.ts) into dist/page.js, which the
+ * Bundles the page's script (page/main.ts) into dist/browser.js, which the
  * live view serves and the report inlines.
  */
 import { build } from "esbuild";
@@ -7,7 +7,7 @@ import { build } from "esbuild";
 const root = new URL("..", import.meta.url);
 await build({
   entryPoints: [new URL("page/main.ts", root).pathname],
-  outfile: new URL("dist/page.js", root).pathname,
+  outfile: new URL("dist/browser.js", root).pathname,
   bundle: true,
   format: "iife",
   target: "es2020",

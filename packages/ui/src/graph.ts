@@ -54,7 +54,7 @@ export function foldedDot(scheduler: PureScheduler, labelOf: (job: AbstractJob) 
     }
     lines.push(`${quote(job.reprId())} [${attributes(style)}];`);
     for (const required of job.required) {
-      if (required._owner === scheduler) {
+      if (scheduler.jobs.has(required)) {
         lines.push(`${quote(required.reprId())} -> ${quote(job.reprId())};`);
       }
     }

@@ -1,7 +1,7 @@
 /**
  * The page's HTML, for the live view and for the report. Its script is
  * written in TypeScript (page/ in this package) and bundled by esbuild at
- * build time into dist/page.js, which the server serves and the report
+ * build time into dist/browser.js, which the server serves and the report
  * inlines.
  */
 
@@ -9,11 +9,11 @@ import { readFile } from "node:fs/promises";
 
 let script: Promise<string> | undefined;
 
-/** The bundled page script (dist/page.js). */
+/** The bundled page script (dist/browser.js). */
 export function pageScript(): Promise<string> {
   if (script === undefined) {
-    // From src/ (tests) and dist/ alike, the bundle is ../dist/page.js.
-    const url = new URL("../dist/page.js", import.meta.url);
+    // From src/ (tests) and dist/ alike, the bundle is ../dist/browser.js.
+    const url = new URL("../dist/browser.js", import.meta.url);
     script = readFile(url, "utf8").catch((error: unknown) => {
       script = undefined;
       throw new Error(

@@ -126,10 +126,10 @@ export async function serve(
 
   const flush = (): void => {
     if (streams.size === 0) return;
-    if (watch.dirty.size === 0 && watch.pendingOutput.size === 0 && watch.ended !== undefined) {
-      return;
-    }
-    const data = `data: ${JSON.stringify(takeBatch(watch))}\n\n`;
+    const batch = takeBatch(watch);
+    // Once the run is over, a batch with no change says nothing new.
+    if (batch.jobs.length === 0 && batch.out.length === 0 && watch.ended !== undefined) return;
+    const data = `data: ${JSON.stringify(batch)}\n\n`;
     for (const stream of streams) stream.write(data);
   };
   const startStreaming = (): void => {

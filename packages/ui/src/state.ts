@@ -6,7 +6,7 @@
 
 import type { AbstractJob, PureScheduler, TraceSpan } from "asyncjobs";
 import { isScheduler } from "asyncjobs/extend";
-import type { JobRecord, JobState, RunWatch } from "./watch.js";
+import { type JobRecord, type JobState, type RunWatch, stateOf } from "./watch.js";
 
 /** Counts of the jobs that are not groups. */
 export interface Counts {
@@ -155,22 +155,24 @@ function elapsed(watch: RunWatch, now: number): number {
   return Math.round((watch.ended ?? now) - watch.started);
 }
 
-/** Counts of the jobs that are not groups. */
+const ZERO: Readonly<Counts> = {
+  idle: 0,
+  scheduled: 0,
+  running: 0,
+  done: 0,
+  failed: 0,
+  cancelled: 0,
+  skipped: 0,
+  total: 0,
+};
+
+/** Counts of the jobs that are not groups, as they are now. */
 export function countJobs(watch: RunWatch): Counts {
-  const counts: Counts = {
-    idle: 0,
-    scheduled: 0,
-    running: 0,
-    done: 0,
-    failed: 0,
-    cancelled: 0,
-    skipped: 0,
-    total: 0,
-  };
+  const counts: Counts = { ...ZERO };
   for (const record of watch.records) {
     if (record.group) continue;
     counts.total++;
-    counts[record.state]++;
+    counts[stateOf(record.job, watch.cancelled)]++;
   }
   return counts;
 }
@@ -182,8 +184,19 @@ export function countJobs(watch: RunWatch): Counts {
  * remaining work spread over the top window. Undefined until a job has
  * finished, or when a running job has already outlasted the average.
  */
-export function estimateLeft(watch: RunWatch, now: number): number | undefined {
+export function estimateLeft(watch: RunWatch, now: number, counts?: Counts): number | undefined {
   if (watch.ended !== undefined || watch.started === undefined) return undefined;
+  // Above the folding size, the walk along chains costs more than it tells:
+  // the work left spread over the jobs running now will do, from what the
+  // batches counted.
+  if (counts !== undefined && watch.records.length > COLLAPSE_ABOVE) {
+    const { took, finished } = watch.settled;
+    if (finished === 0) return undefined;
+    const left = counts.idle + counts.scheduled + counts.running;
+    const slots = watch.scheduler.jobsWindow || Math.max(1, counts.running);
+    const estimate = ((took / finished) * left) / slots;
+    return estimate > 0 ? estimate : undefined;
+  }
   const trace = watch.trace();
   if (trace === undefined) return undefined;
   let sum = 0;
@@ -201,7 +214,7 @@ export function estimateLeft(watch: RunWatch, now: number): number | undefined {
   let total = 0;
   let unknown = false;
   const left = (record: JobRecord): number => {
-    const state = record.state;
+    const state = stateOf(record.job, watch.cancelled);
     if (record.job.forever || state === "done" || state === "failed") return 0;
     if (state === "cancelled" || state === "skipped") return 0;
     const start = state === "running" ? trace.spanOf(record.job)?.start : undefined;
@@ -235,19 +248,33 @@ export function estimateLeft(watch: RunWatch, now: number): number | undefined {
     for (const job of scheduler.jobs) longest = Math.max(longest, at(job));
     return longest;
   };
+  // Above the folding size, the walk along chains costs more than it tells:
+  // the remaining work spread over the window (or the jobs running now) will do.
   const chain = finish(watch.scheduler);
   const window = watch.scheduler.jobsWindow;
   const estimate = Math.max(chain, window ? total / window : 0);
   return estimate > 0 && !unknown ? estimate : undefined;
 }
 
+/** The last estimate, kept a second: its walk over the graph is not worth doing ten times a second. */
+const estimates = new WeakMap<RunWatch, { at: number; value: number | undefined }>();
+
 /** Counts, times and outcome of the run. */
-export function progress(watch: RunWatch, now: number = performance.now()): Progress {
-  const eta = estimateLeft(watch, now);
+export function progress(
+  watch: RunWatch,
+  now: number = performance.now(),
+  counts: Counts = countJobs(watch),
+): Progress {
+  let kept = estimates.get(watch);
+  if (kept === undefined || now - kept.at >= 1000 || now < kept.at) {
+    kept = { at: now, value: estimateLeft(watch, now, counts) };
+    estimates.set(watch, kept);
+  }
+  const eta = watch.ended === undefined ? kept.value : undefined;
   return {
     elapsed: elapsed(watch, now),
     eta: eta === undefined ? null : Math.round(eta),
-    counts: countJobs(watch),
+    counts,
     started: watch.started !== undefined,
     ended: watch.ended !== undefined,
     ok: watch.ok ?? null,
@@ -263,11 +290,11 @@ function safeWhy(scheduler: PureScheduler): string {
   }
 }
 
-function change(watch: RunWatch, record: JobRecord): JobChange {
+function change(watch: RunWatch, record: JobRecord, state: JobState): JobChange {
   const span = spanOf(watch, record.job);
   return [
     record.index,
-    record.state,
+    state,
     round(span?.start),
     round(span?.end),
     span?.attempts ?? 0,
@@ -281,7 +308,11 @@ export const COLLAPSE_ABOVE = 500;
 /** The whole run. */
 export function snapshot(watch: RunWatch, title: string, now?: number): Snapshot {
   const jobs = watch.records.map((record): JobSummary => {
-    const [, state, start, end, attempts, lastLine] = change(watch, record);
+    const [, state, start, end, attempts, lastLine] = change(
+      watch,
+      record,
+      stateOf(record.job, watch.cancelled),
+    );
     const requires: number[] = [];
     for (const required of record.job.required) {
       const other = watch.byJob.get(required);
@@ -313,19 +344,72 @@ export function snapshot(watch: RunWatch, title: string, now?: number): Snapshot
   };
 }
 
-/** What changed since the last call; clears the record of changes. */
+/**
+ * What changed since the last call: the states are read from the jobs, and
+ * compared with those the last batch sent.
+ */
 export function takeBatch(watch: RunWatch, now?: number): Batch {
   const jobs: JobChange[] = [];
-  for (const index of watch.dirty) {
-    const record = watch.records[index];
-    if (record !== undefined) jobs.push(change(watch, record));
+  const trace = watch.trace();
+  const counts: Counts = { ...ZERO };
+  const settled = watch.settled;
+  const keep: number[] = [];
+  const look = (record: JobRecord): void => {
+    const state = stateOf(record.job, watch.cancelled);
+    const span = trace?.spanOf(record.job);
+    const attempts = span?.attempts ?? 0;
+    if (
+      state !== record.state ||
+      attempts !== record.sentAttempts ||
+      record.lines !== record.sentLines
+    ) {
+      record.state = state;
+      record.sentAttempts = attempts;
+      record.sentLines = record.lines;
+      jobs.push(change(watch, record, state));
+    }
+    if (state === "idle" || state === "scheduled" || state === "running") {
+      keep.push(record.index);
+      if (!record.group) counts[state]++;
+    } else if (!record.group) {
+      settled[state]++;
+      if (
+        (state === "done" || state === "failed") &&
+        !record.job.forever &&
+        span?.start !== undefined
+      ) {
+        settled.took += (span.end ?? span.start) - span.start;
+        settled.finished++;
+      }
+    }
+  };
+  if (watch.unsettled === undefined) for (const record of watch.records) look(record);
+  else {
+    for (const index of watch.unsettled) {
+      const record = watch.records[index];
+      if (record !== undefined) look(record);
+    }
+    // Settled jobs are looked at again only when they printed since.
+    for (const index of watch.printed) {
+      const record = watch.records[index];
+      if (record !== undefined && record.lines !== record.sentLines) {
+        record.sentLines = record.lines;
+        jobs.push(change(watch, record, record.state));
+      }
+    }
   }
-  watch.dirty.clear();
+  watch.printed.clear();
+  watch.unsettled = keep;
+  counts.done = settled.done;
+  counts.failed = settled.failed;
+  counts.cancelled = settled.cancelled;
+  counts.skipped = settled.skipped;
+  counts.total = watch.records.length - watch.groups;
   const out: Batch["out"] = [];
   for (const [index, pending] of watch.pendingOutput)
     out.push([index, pending.first, pending.lines]);
   watch.pendingOutput.clear();
-  return { ...progress(watch, now), jobs, out };
+  return { ...progress(watch, now, counts), jobs, out };
 }
 
 /** The details of job `index`, with at most `maxLines` of its output (the last ones). */
@@ -337,7 +421,7 @@ export function jobDetails(
   const record = watch.records[index];
   if (record === undefined) return undefined;
   const job = record.job;
-  const [, state, start, end, attempts] = change(watch, record);
+  const [, state, start, end, attempts] = change(watch, record, stateOf(job, watch.cancelled));
   let result: string | null = null;
   let error: string | null = null;
   if (job.isDone()) {

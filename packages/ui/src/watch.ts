@@ -32,7 +32,11 @@ export interface JobRecord {
   readonly path: string;
   readonly group: boolean;
   readonly kind: "job" | "command" | "ssh" | "group";
+  /** Its state as last sent in a batch. */
   state: JobState;
+  /** Its attempts and printed lines as last sent in a batch. */
+  sentAttempts: number;
+  sentLines: number;
   /** Output lines kept, each `[stream, text]`; the oldest are dropped past the cap. */
   output: [0 | 1, string][];
   /** How many lines were dropped from the start of `output`. */
@@ -109,15 +113,20 @@ function isSshJob(job: AbstractJob): job is AbstractJob & SshLike {
   );
 }
 
-const JOB_EVENTS = [
-  "job:scheduled",
-  "job:started",
-  "job:done",
-  "job:failed",
-  "job:cancelled",
-  "job:retried",
-  "job:skipped",
-] as const;
+/**
+ * Where `job` is now, read from the job itself: the view reads states at
+ * each batch instead of following every event, so that a big run pays
+ * nothing per job for being watched. Only cancellations are told by an
+ * event (`cancelled`), as a job keeps no sign of one after the run.
+ */
+export function stateOf(job: AbstractJob, cancelled: ReadonlySet<AbstractJob>): JobState {
+  if (job.isSkipped()) return "skipped";
+  if (job.isDone()) return job.raisedException() !== undefined ? "failed" : "done";
+  if (cancelled.has(job) || job.isCancelled()) return "cancelled";
+  if (job.isRunning()) return "running";
+  if (job.isScheduled()) return "scheduled";
+  return "idle";
+}
 
 /**
  * A run being watched: made by {@link watchRun} before the run starts, and
@@ -132,8 +141,20 @@ export class RunWatch {
   readonly records: JobRecord[] = [];
   /** @internal */
   readonly byJob = new Map<AbstractJob, JobRecord>();
-  /** Indices of the jobs changed since the last batch. @internal */
-  dirty = new Set<number>();
+  /** How many of the records are nested schedulers. @internal */
+  groups = 0;
+  /**
+   * Indices of the jobs a batch still has to look at: a job that has
+   * settled (done, failed, cancelled, skipped) stays so until the next
+   * run, so batches stop reading it. Undefined: every job. @internal
+   */
+  unsettled: number[] | undefined;
+  /** The jobs (groups aside) that settled, by state, and the time the done and failed ones took. @internal */
+  settled = { done: 0, failed: 0, cancelled: 0, skipped: 0, took: 0, finished: 0 };
+  /** Indices of the jobs that printed since the last batch. @internal */
+  readonly printed = new Set<number>();
+  /** The jobs cancelled in this run. @internal */
+  readonly cancelled = new Set<AbstractJob>();
   /** Output lines since the last batch, by job index. @internal */
   pendingOutput = new Map<number, PendingOutput>();
   /** Whether anybody takes batches (output is queued for them only). @internal */
@@ -192,12 +213,15 @@ export class RunWatch {
                 ? "ssh"
                 : "job",
           state: "idle",
+          sentAttempts: 0,
+          sentLines: 0,
           output: [],
           dropped: 0,
           lastLine: "",
           lines: 0,
         };
         this.records.push(record);
+        if (group) this.groups++;
         this.byJob.set(job, record);
         if (group) visit(job, record.index, depth + 1, `${record.path}/`);
       }
@@ -243,35 +267,13 @@ export class RunWatch {
       pending.lines.push(entry);
     }
     record.lines++;
-    this.dirty.add(record.index);
+    this.printed.add(record.index);
   }
 
   #attach(): () => void {
     const events = this.scheduler.events;
-    const onJob = (event: JobEvent): void => {
-      const record = this.byJob.get(event.job);
-      if (record === undefined) return;
-      switch (event.type) {
-        case "job:scheduled":
-          if (record.state === "idle") record.state = "scheduled";
-          break;
-        case "job:started":
-          record.state = "running";
-          break;
-        case "job:done":
-          record.state = "done";
-          break;
-        case "job:failed":
-          record.state = "failed";
-          break;
-        case "job:cancelled":
-          record.state = "cancelled";
-          break;
-        case "job:skipped":
-          record.state = "skipped";
-          break;
-      }
-      this.dirty.add(record.index);
+    const onCancelled = (event: JobEvent): void => {
+      this.cancelled.add(event.job);
     };
     const onScheduler = (event: SchedulerEvent): void => {
       if (event.scheduler !== this.scheduler) return;
@@ -279,13 +281,16 @@ export class RunWatch {
         this.started = event.time;
         this.ended = undefined;
         this.ok = undefined;
+        this.cancelled.clear();
+        this.unsettled = undefined;
+        this.settled = { done: 0, failed: 0, cancelled: 0, skipped: 0, took: 0, finished: 0 };
         for (const record of this.records) {
-          record.state = "idle";
+          // A job that printed in the last run is sent again, without its last line.
+          if (record.lines > 0) record.sentLines = -1;
           record.output = [];
           record.dropped = 0;
           record.lastLine = "";
           record.lines = 0;
-          this.dirty.add(record.index);
         }
       } else if (event.type === "scheduler:ended") {
         this.ended = event.time;
@@ -293,7 +298,7 @@ export class RunWatch {
         this.onEnd?.();
       }
     };
-    for (const type of JOB_EVENTS) events.addEventListener(type, onJob);
+    events.addEventListener("job:cancelled", onCancelled);
     events.addEventListener("scheduler:started", onScheduler);
     events.addEventListener("scheduler:ended", onScheduler);
 
@@ -331,7 +336,7 @@ export class RunWatch {
       }
     }
     return () => {
-      for (const type of JOB_EVENTS) events.removeEventListener(type, onJob);
+      events.removeEventListener("job:cancelled", onCancelled);
       events.removeEventListener("scheduler:started", onScheduler);
       events.removeEventListener("scheduler:ended", onScheduler);
       for (const undo of restore) undo();
