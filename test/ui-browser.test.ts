@@ -55,7 +55,7 @@ function gate(): { promise: Promise<void>; open: () => void } {
   return { promise, open };
 }
 
-function node(page: Page, label: string) {
+function node(page: Page, label: string | RegExp) {
   return page.locator("#graph g.node").filter({ hasText: label });
 }
 
@@ -286,6 +286,48 @@ describe("the browser view", () => {
       assert.deepEqual(requested, []);
     } finally {
       await page.close();
+    }
+  });
+
+  test("a 10 000-job run: groups folded into nodes that open on a click, a virtualized table", async () => {
+    const release = gate();
+    const scheduler = new Scheduler({ label: "big" });
+    for (let g = 0; g < 100; g++) {
+      const group = new Scheduler({ label: `group ${g}` });
+      for (let i = 0; i < 100; i++) {
+        group.add(new Job(() => release.promise, { label: `job ${g}.${i}` }));
+      }
+      scheduler.add(group);
+    }
+    const view = await serve(scheduler);
+    const page = await browser.newPage();
+    try {
+      await page.goto(view.url);
+      await page.waitForSelector("body[data-ready=true]", { timeout: WAIT });
+      assert.match(
+        (await page.locator("#crumbs").textContent()) ?? "",
+        /10100 jobs: groups are folded/,
+      );
+      assert.equal(await page.locator("#graph g.node").count(), 100);
+      const run = scheduler.run({ signal: view.signal });
+      await page.waitForSelector("#graph g.node.s-running >> text=group 7", { timeout: WAIT });
+      // Only the rows in sight exist, whatever the number of jobs.
+      assert.ok((await page.locator(".row").count()) < 100);
+      await node(page, /group 7(?!\d)/).click();
+      await page.waitForSelector("#graph g.node.s-running >> text=job 7.42", { timeout: WAIT });
+      assert.equal(await page.locator("#graph g.node").count(), 100);
+      release.open();
+      assert.equal(await run, true);
+      await page.locator("#counts").filter({ hasText: "10000 done" }).waitFor({ timeout: WAIT });
+      await page.waitForSelector("#graph g.node.s-done >> text=job 7.42", { timeout: WAIT });
+      // The table scrolls to any job.
+      await page.locator("#table-scroll").evaluate((box) => {
+        box.scrollTop = box.scrollHeight;
+      });
+      await page.locator(".row").filter({ hasText: "job 99.99" }).waitFor({ timeout: WAIT });
+    } finally {
+      await page.close();
+      await view.close();
     }
   });
 
