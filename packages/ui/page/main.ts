@@ -322,8 +322,19 @@ function renderTimeline(): void {
     if (job === undefined) continue;
     context.fillStyle = COLOURS[job.state];
     const x = bar.start * scale;
-    const w = Math.max(1, (bar.end - bar.start) * scale);
-    context.fillRect(x, 16 + bar.lane * LANE_HEIGHT, w, LANE_HEIGHT - 2);
+    // A pixel apart, so that jobs one after the other in a slot stay two bars.
+    const w = Math.max(1, (bar.end - bar.start) * scale - 1);
+    const y = 16 + bar.lane * LANE_HEIGHT;
+    context.fillRect(x, y, w, LANE_HEIGHT - 2);
+    if (w > 40) {
+      context.save();
+      context.beginPath();
+      context.rect(x, y, w - 2, LANE_HEIGHT - 2);
+      context.clip();
+      context.fillStyle = "#222";
+      context.fillText(job.label, x + 3, y + LANE_HEIGHT - 4);
+      context.restore();
+    }
     if (bar.index === selected) {
       context.strokeStyle = "#0645ad";
       context.strokeRect(x, 16 + bar.lane * LANE_HEIGHT, w, LANE_HEIGHT - 2);
