@@ -256,6 +256,10 @@ export async function serve(
       else response.end();
     });
   });
+  // Laid out now, before the run: Graphviz holds the thread while it works,
+  // which would pause the run if the page's first request did it. A failure
+  // shows on the page, which asks again.
+  await pictures.svg(-1).catch(() => undefined);
   const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
