@@ -155,6 +155,7 @@ export class Run extends SshCommand {
     return typeof this.command === "string" ? this.command : shellJoin(this.command);
   }
 
+  /** What the command does, in one line. */
   describe(): string {
     return this.commandLine();
   }
@@ -271,6 +272,7 @@ export class RunString extends SshScriptCommand {
     this.script = script;
   }
 
+  /** What the command does, in one line. */
   describe(): string {
     const first = this.script
       .split("\n")
@@ -308,6 +310,7 @@ export class RunScript extends SshScriptCommand {
     this.localPath = localPath;
   }
 
+  /** What the command does, in one line. */
   describe(): string {
     return `RunScript ${shellQuote(this.localPath)}${this.argsText()}`;
   }
@@ -452,6 +455,7 @@ export abstract class SshTransfer extends SshCommand {
     this.preserveTimes = options.preserveTimes ?? true;
   }
 
+  /** What the command does, in one line. */
   describe(): string {
     return `${this.#direction} ${shellJoin(this.sources)} -> ${shellQuote(this.destination)}`;
   }

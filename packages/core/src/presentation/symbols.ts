@@ -22,6 +22,8 @@ export interface BadgeSymbols {
   readonly done: string;
   /** Position 3: skipped (its trigger rule was not met; it never ran). */
   readonly skipped: string;
+  /** Position 3: cancelled by its scheduler while it ran (its signal aborted). */
+  readonly cancelled: string;
   /** Position 4: the job runs forever. */
   readonly forever: string;
 }
@@ -36,6 +38,7 @@ export const UNICODE_SYMBOLS: BadgeSymbols = Object.freeze({
   running: "↺",
   done: "☓",
   skipped: "⊘",
+  cancelled: "⊗",
   forever: "∞",
 });
 
@@ -49,6 +52,7 @@ export const ASCII_SYMBOLS: BadgeSymbols = Object.freeze({
   running: "o",
   done: "x",
   skipped: "-",
+  cancelled: "/",
   forever: "8",
 });
 
