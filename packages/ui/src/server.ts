@@ -53,6 +53,7 @@ export interface LiveView {
 
 /** Why a run was aborted from the browser view. */
 export class CancelledFromViewError extends Error {
+  /** Always `CancelledFromViewError`. */
   override name = "CancelledFromViewError";
 }
 
