@@ -84,8 +84,13 @@ function listenForInterrupts(onInterrupt: (reason: string) => void, keys: boolea
 
 /** The browser view and the report, when asked for. */
 interface BrowserParts {
-  /** Writes the report (when the run started), stops watching and closes the server. */
+  /** Writes the report (when the run started) and stops watching. */
   finish(ran: boolean): Promise<void>;
+  /**
+   * Closes the server; with `linger`, only once Ctrl-C is pressed, so that
+   * the person at the terminal can look at the finished run.
+   */
+  close(linger: boolean): Promise<void>;
 }
 
 /**
@@ -129,8 +134,25 @@ async function startBrowserParts(
         }
       } finally {
         watch.stop();
-        await view?.close();
       }
+    },
+    async close(linger) {
+      if (view === undefined) return;
+      if (linger) {
+        process.stderr.write(
+          `asyncjobs: the run is over; its page stays at ${view.url} until Ctrl-C\n`,
+        );
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            process.off("SIGINT", done);
+            process.off("SIGTERM", done);
+            resolve();
+          };
+          process.on("SIGINT", done);
+          process.on("SIGTERM", done);
+        });
+      }
+      await view.close();
     },
   };
 }
@@ -209,27 +231,32 @@ export async function runWorkflow(
   stopListening();
   process.off("exit", killOnExit);
 
-  if (refused !== undefined) {
-    const message = refused instanceof Error ? refused.message : String(refused);
-    process.stderr.write(`${invocation.file}: cannot run: ${message}\n`);
-    return 2;
-  }
-  const counts = model.counts();
-  const elapsed = formatDuration(model.elapsed());
-  if (ok) {
-    const finished = counts.done + counts.failed;
-    const notes: string[] = [];
-    if (counts.failed > 0) {
-      notes.push(`${counts.failed} non-critical failure${counts.failed === 1 ? "" : "s"}`);
+  const summarise = (): number => {
+    if (refused !== undefined) {
+      const message = refused instanceof Error ? refused.message : String(refused);
+      process.stderr.write(`${invocation.file}: cannot run: ${message}\n`);
+      return 2;
     }
-    if (counts.skipped > 0) notes.push(`${counts.skipped} skipped`);
-    const failures = notes.length === 0 ? "" : ` (${notes.join(", ")})`;
-    stdout.write(
-      `asyncjobs: success, ${finished} job${finished === 1 ? "" : "s"} done in ${elapsed}${failures}\n`,
-    );
-    return 0;
-  }
-  stdout.write(`asyncjobs: the run failed after ${elapsed}: ${scheduler.why()}\n`);
-  scheduler.debrief();
-  return interrupted ? 130 : 1;
+    const counts = model.counts();
+    const elapsed = formatDuration(model.elapsed());
+    if (ok) {
+      const finished = counts.done + counts.failed;
+      const notes: string[] = [];
+      if (counts.failed > 0) {
+        notes.push(`${counts.failed} non-critical failure${counts.failed === 1 ? "" : "s"}`);
+      }
+      if (counts.skipped > 0) notes.push(`${counts.skipped} skipped`);
+      const failures = notes.length === 0 ? "" : ` (${notes.join(", ")})`;
+      stdout.write(
+        `asyncjobs: success, ${finished} job${finished === 1 ? "" : "s"} done in ${elapsed}${failures}\n`,
+      );
+      return 0;
+    }
+    stdout.write(`asyncjobs: the run failed after ${elapsed}: ${scheduler.why()}\n`);
+    scheduler.debrief();
+    return interrupted ? 130 : 1;
+  };
+  const status = summarise();
+  if (browser !== undefined) await browser.close(live && refused === undefined && !interrupted);
+  return status;
 }
