@@ -66,6 +66,17 @@ describe("serve(), watchRun() and writeReport()", () => {
     watch.stop();
   });
 
+  test("a watch turns tracing on for the timeline, and stop() turns it back", async () => {
+    const watched = scheduler();
+    const watch = watchRun(watched);
+    assert.equal(watched.tracing, true);
+    assert.equal(await watched.run(), true);
+    watch.stop();
+    assert.equal(watched.tracing, false);
+    // What was recorded stays, for a report.
+    assert.equal(watched.trace().spans.length, 1);
+  });
+
   test("a view listens on 127.0.0.1 and close() lets the port go", async () => {
     const view = await serve(scheduler());
     assert.match(view.url, /^http:\/\/127\.0\.0\.1:/);

@@ -168,6 +168,7 @@ export class RunWatch {
   /** Called when the run ends (after the records are up to date). @internal */
   onEnd: (() => void) | undefined;
   readonly #maxLines: number;
+  #tracedBefore = false;
   #undo: (() => void) | undefined;
 
   /** @internal */
@@ -228,19 +229,31 @@ export class RunWatch {
     };
     visit(scheduler, -1, 0, "");
     // The timeline is drawn from the run's own trace.
+    this.#tracedBefore = scheduler.tracing;
     scheduler.tracing = true;
     this.#undo = this.#attach();
   }
 
   /** The trace of the run under way or done, if a run started. @internal */
   trace(): RunTrace | undefined {
-    return this.started === undefined ? undefined : this.scheduler.trace();
+    if (this.started === undefined) return undefined;
+    try {
+      return this.scheduler.trace();
+    } catch {
+      return undefined; // Tracing was turned off before the run: no timeline.
+    }
   }
 
-  /** Stops following the run; output goes back where it went before. */
+  /**
+   * Stops following the run: output goes back where it went before, and
+   * the scheduler's `tracing` to what it was. What was recorded stays, for
+   * a report.
+   */
   stop(): void {
-    this.#undo?.();
+    if (this.#undo === undefined) return;
+    this.#undo();
     this.#undo = undefined;
+    this.scheduler.tracing = this.#tracedBefore;
   }
 
   #line(record: JobRecord, line: string, stderr: boolean): void {
@@ -357,7 +370,8 @@ function defaultCommandOutput(line: string, stream: "stdout" | "stderr", job: Co
  * Starts watching `scheduler` for the browser view and the report: call it
  * before `run()`. The jobs' output still goes where it went; the watch only
  * keeps a copy (the last {@link WatchOptions.maxLinesKept} lines per job).
- * Also turns the scheduler's `tracing` on, for the timeline.
+ * Also turns the scheduler's `tracing` on, for the timeline, until
+ * {@link RunWatch.stop}.
  */
 export function watchRun(scheduler: PureScheduler, options?: WatchOptions): RunWatch {
   return new RunWatch(scheduler, options);
