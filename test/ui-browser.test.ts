@@ -360,4 +360,34 @@ describe("the browser view", () => {
       await page.close();
     }
   });
+
+  test("the report of a big run holds the folded graph and each group's picture", async () => {
+    const scheduler = new Scheduler({ label: "folded" });
+    for (let g = 0; g < 6; g++) {
+      const group = new Scheduler({ label: `batch ${g}` });
+      for (let i = 0; i < 100; i++) group.add(new Job(async () => i, { label: `item ${g}.${i}` }));
+      scheduler.add(group);
+    }
+    const watch = watchRun(scheduler);
+    assert.equal(await scheduler.run(), true);
+    const file = join(dir, "folded.html");
+    await writeReport(watch, file);
+    watch.stop();
+    const page = await browser.newPage();
+    await page.route("**/*", (route) =>
+      route.request().url().startsWith("file:") ? route.continue() : route.abort(),
+    );
+    try {
+      await page.goto(`file://${file}`);
+      await page.waitForSelector("body[data-ready=true]", { timeout: WAIT });
+      assert.equal(await page.locator("#graph g.node").count(), 6);
+      await node(page, "batch 4").click();
+      await page.waitForSelector("#graph g.node.s-done >> text=item 4.99", { timeout: WAIT });
+      assert.equal(await page.locator("#graph g.node").count(), 100);
+      await node(page, "item 4.99").click();
+      await page.locator("#result-text").filter({ hasText: "99" }).waitFor({ timeout: WAIT });
+    } finally {
+      await page.close();
+    }
+  });
 });
