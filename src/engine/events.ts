@@ -8,6 +8,7 @@
  * listens.
  */
 import type { AbstractJob } from "../jobs/abstract-job.js";
+import { describeValue } from "../util/describe.js";
 import type { PureScheduler } from "./pure-scheduler.js";
 
 /** Types of the events about one job. */
@@ -112,12 +113,48 @@ export type SchedulerEventListener<K extends keyof SchedulerEventMap> =
 export const listenerAdditions = { count: 0 };
 
 /**
+ * While the engine dispatches (see {@link emitJobEvent}), the first error a
+ * listener threw, boxed; handed to the run's `_onListenerError` once the
+ * dispatch is over. An EventTarget would otherwise report it as an uncaught
+ * exception, which kills the process.
+ */
+let thrown: { error: unknown } | undefined;
+
+/** How many event targets have a listener: when none has, events are not even looked for. */
+let listeningTargets = 0;
+/** How many engine dispatches are under way (they nest: a listener may cause another event). */
+let dispatching = 0;
+
+/** Calls `listener` with `event`; an error it throws during an engine dispatch is kept for the run. */
+function callListener(listener: EventListenerOrEventListenerObject, event: Event): void {
+  try {
+    if (typeof listener === "function") listener(event);
+    else listener.handleEvent(event);
+  } catch (error) {
+    // Outside an engine dispatch (the user's own dispatchEvent), as any EventTarget does.
+    if (dispatching === 0) throw error;
+    if (thrown === undefined) thrown = { error };
+  }
+}
+
+/** After a dispatch: tells the scheduler's run about an error a listener threw, if one did. */
+function afterDispatch(scheduler: PureScheduler): void {
+  dispatching--;
+  if (thrown === undefined || dispatching > 0) return;
+  const { error } = thrown;
+  thrown = undefined;
+  scheduler._onListenerError?.(error);
+}
+
+/**
  * Whether anybody listens to the events of `scheduler`'s run: on it, or on
  * a scheduler enclosing it.
  *
  * @internal
  */
 export function anyoneListens(scheduler: PureScheduler): boolean {
+  // Without a listener anywhere, no walk up a (maybe deep) nesting.
+  if (listeningTargets === 0) return false;
   for (let target: PureScheduler | undefined = scheduler; target; target = target._owner) {
     if (target._events?.active) return true;
   }
@@ -129,7 +166,11 @@ export function anyoneListens(scheduler: PureScheduler): boolean {
  * engine skips building events nobody would receive.
  */
 export class SchedulerEvents extends EventTarget {
-  #listeners = new Map<string, Set<unknown>>();
+  /**
+   * By type, each listener given and the function registered for it, which
+   * catches what the listener throws (see {@link callListener}).
+   */
+  #listeners = new Map<string, Map<unknown, (event: Event) => void>>();
 
   /** Whether at least one listener is registered (for any type). */
   get active(): boolean {
@@ -153,15 +194,29 @@ export class SchedulerEvents extends EventTarget {
     listener: EventListenerOrEventListenerObject | null,
     options?: AddEventListenerOptions | boolean,
   ): void {
-    if (listener === null) return;
-    listenerAdditions.count++;
-    let set = this.#listeners.get(type);
-    if (set === undefined) {
-      set = new Set();
-      this.#listeners.set(type, set);
+    if (listener === null || listener === undefined) return;
+    if (
+      typeof listener !== "function" &&
+      (typeof listener !== "object" || typeof listener.handleEvent !== "function")
+    ) {
+      throw new TypeError(
+        `events.addEventListener(): listener must be a function or an object with a handleEvent method, got ${describeValue(listener)}`,
+      );
     }
-    set.add(listener);
-    super.addEventListener(type, listener, options);
+    listenerAdditions.count++;
+    if (this.#listeners.size === 0) listeningTargets++;
+    let wrappers = this.#listeners.get(type);
+    if (wrappers === undefined) {
+      wrappers = new Map();
+      this.#listeners.set(type, wrappers);
+    }
+    // The same listener twice is one registration, as on any EventTarget.
+    let wrapper = wrappers.get(listener);
+    if (wrapper === undefined) {
+      wrapper = (event: Event): void => callListener(listener, event);
+      wrappers.set(listener, wrapper);
+    }
+    super.addEventListener(type, wrapper, options);
   }
 
   /** Stops a listener added with {@link SchedulerEvents.addEventListener}. */
@@ -181,10 +236,16 @@ export class SchedulerEvents extends EventTarget {
     listener: EventListenerOrEventListenerObject | null,
     options?: EventListenerOptions | boolean,
   ): void {
-    if (listener === null) return;
-    const set = this.#listeners.get(type);
-    if (set?.delete(listener) && set.size === 0) this.#listeners.delete(type);
-    super.removeEventListener(type, listener, options);
+    if (listener === null || listener === undefined) return;
+    const wrappers = this.#listeners.get(type);
+    const wrapper = wrappers?.get(listener);
+    if (wrapper === undefined) return;
+    wrappers!.delete(listener);
+    if (wrappers!.size === 0) {
+      this.#listeners.delete(type);
+      if (this.#listeners.size === 0) listeningTargets--;
+    }
+    super.removeEventListener(type, wrapper, options);
   }
 }
 
@@ -195,9 +256,15 @@ export function emitJobEvent(
   job: AbstractJob,
   error?: unknown,
 ): void {
-  for (let target: PureScheduler | undefined = scheduler; target; target = target._owner) {
-    const events = target._events;
-    if (events?.active) events.dispatchEvent(new JobEvent(type, job, scheduler, error));
+  if (listeningTargets === 0) return;
+  dispatching++;
+  try {
+    for (let target: PureScheduler | undefined = scheduler; target; target = target._owner) {
+      const events = target._events;
+      if (events?.active) events.dispatchEvent(new JobEvent(type, job, scheduler, error));
+    }
+  } finally {
+    afterDispatch(scheduler);
   }
 }
 
@@ -207,8 +274,14 @@ export function emitSchedulerEvent(
   type: SchedulerEventType,
   ok?: boolean,
 ): void {
-  for (let target: PureScheduler | undefined = scheduler; target; target = target._owner) {
-    const events = target._events;
-    if (events?.active) events.dispatchEvent(new SchedulerEvent(type, scheduler, ok));
+  if (listeningTargets === 0) return;
+  dispatching++;
+  try {
+    for (let target: PureScheduler | undefined = scheduler; target; target = target._owner) {
+      const events = target._events;
+      if (events?.active) events.dispatchEvent(new SchedulerEvent(type, scheduler, ok));
+    }
+  } finally {
+    afterDispatch(scheduler);
   }
 }
