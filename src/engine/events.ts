@@ -119,6 +119,8 @@ export const listenerAdditions = { count: 0 };
  * exception, which kills the process.
  */
 let thrown: { error: unknown } | undefined;
+/** The scheduler whose listener threw `thrown`. */
+let thrownBy: PureScheduler | undefined;
 
 /** How many event targets have a listener: when none has, events are not even looked for. */
 let listeningTargets = 0;
@@ -137,13 +139,25 @@ function callListener(listener: EventListenerOrEventListenerObject, event: Event
   }
 }
 
-/** After a dispatch: tells the scheduler's run about an error a listener threw, if one did. */
+/** Notes which scheduler's listener threw, after dispatching on `target`. */
+function dispatchedOn(target: PureScheduler): void {
+  if (thrown !== undefined && thrownBy === undefined) thrownBy = target;
+}
+
+/**
+ * After a dispatch: tells a run about an error a listener threw, if one
+ * did: the run of the scheduler the listener listens to (an enclosing one,
+ * maybe), else that of the scheduler whose run dispatched the event.
+ */
 function afterDispatch(scheduler: PureScheduler): void {
   dispatching--;
   if (thrown === undefined || dispatching > 0) return;
   const { error } = thrown;
+  const by = thrownBy;
   thrown = undefined;
-  scheduler._onListenerError?.(error);
+  thrownBy = undefined;
+  const hook = by?._onListenerError ?? scheduler._onListenerError;
+  hook?.(error);
 }
 
 /**
@@ -261,7 +275,10 @@ export function emitJobEvent(
   try {
     for (let target: PureScheduler | undefined = scheduler; target; target = target._owner) {
       const events = target._events;
-      if (events?.active) events.dispatchEvent(new JobEvent(type, job, scheduler, error));
+      if (events?.active) {
+        events.dispatchEvent(new JobEvent(type, job, scheduler, error));
+        dispatchedOn(target);
+      }
     }
   } finally {
     afterDispatch(scheduler);
@@ -279,7 +296,10 @@ export function emitSchedulerEvent(
   try {
     for (let target: PureScheduler | undefined = scheduler; target; target = target._owner) {
       const events = target._events;
-      if (events?.active) events.dispatchEvent(new SchedulerEvent(type, scheduler, ok));
+      if (events?.active) {
+        events.dispatchEvent(new SchedulerEvent(type, scheduler, ok));
+        dispatchedOn(target);
+      }
     }
   } finally {
     afterDispatch(scheduler);

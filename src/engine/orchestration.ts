@@ -1018,8 +1018,21 @@ class Orchestration implements Resumable {
     }
     this.#leavePools();
     dropLayouts(this.#nested);
-    if (this.#mayHear()) emitSchedulerEvent(scheduler, "scheduler:ended", status === "fine");
-    void this.#shutdownThenResolve(status === "fine", this.#withShutdown);
+    if (!this.#mayHear()) {
+      void this.#shutdownThenResolve(status === "fine", this.#withShutdown);
+      return;
+    }
+    // A listener of the event may end an enclosing run, whose shutdown asks
+    // this scheduler for its own: it must get the answer of the shutdown
+    // that starts right after the event, rather than start another.
+    let startShutdown = (): void => {};
+    scheduler._shutdownAnswer = new Promise<boolean>((resolve) => {
+      startShutdown = () =>
+        resolve(shutdownJobs(this.#withShutdown, scheduler.shutdownTimeout, true));
+    });
+    emitSchedulerEvent(scheduler, "scheduler:ended", status === "fine");
+    startShutdown();
+    void this.#shutdownThenResolve(status === "fine", undefined);
   }
 
   /** Withdraws this run's jobs still waiting on pools, and closes the pools it declared. */
@@ -1035,10 +1048,14 @@ class Orchestration implements Resumable {
     this.#scheduler._activePools = undefined;
   }
 
-  async #shutdownThenResolve(ok: boolean, toShutDown: AbstractJob[]): Promise<void> {
+  /** Shuts down `toShutDown` (undefined: the shutdown has started already), then settles the run. */
+  async #shutdownThenResolve(ok: boolean, toShutDown: AbstractJob[] | undefined): Promise<void> {
     const scheduler = this.#scheduler;
-    const answer = shutdownJobs(toShutDown, scheduler.shutdownTimeout, true);
-    scheduler._shutdownAnswer = answer;
+    let answer = scheduler._shutdownAnswer!;
+    if (toShutDown !== undefined) {
+      answer = shutdownJobs(toShutDown, scheduler.shutdownTimeout, true);
+      scheduler._shutdownAnswer = answer;
+    }
     const shutdownOk = await answer;
     if (this.#mayHear()) emitSchedulerEvent(scheduler, "scheduler:shutdown", shutdownOk);
     scheduler._onListenerError = undefined;
