@@ -201,6 +201,26 @@ describe("a user callback that throws fails its job", () => {
     });
   });
 
+  it("a listener on the outer scheduler that throws on a nested event makes the outer run() reject, shutting each job down once", async () => {
+    await withoutUnhandled(async () => {
+      const error = new Error("outer listener");
+      let shutdowns = 0;
+      const leaf = new Job(async () => 1, {
+        label: "leaf",
+        shutdown: () => {
+          shutdowns++;
+        },
+      });
+      const inner = new Scheduler(leaf, { label: "inner", critical: false });
+      const outer = new PureScheduler(inner);
+      outer.events.addEventListener("scheduler:ended", (event) => {
+        if (event.scheduler === inner) throw error;
+      });
+      await assert.rejects(outer.run(), (thrown) => thrown === error);
+      assert.equal(shutdowns, 1);
+    });
+  });
+
   it("a listener that is not a function is refused, naming it", () => {
     const scheduler = new PureScheduler();
     assert.throws(
