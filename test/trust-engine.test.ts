@@ -409,6 +409,8 @@ describe("nesting", () => {
     assert.equal(top.why(), "TIMED OUT after 20 ms");
     assert.equal(leaf.isCancelled(), true);
     assert.equal(shutdowns, 1);
+    // Every level answered its parent's shutdown with its own, which succeeded.
+    assert.equal(await top.shutdown(), true);
   });
 });
 

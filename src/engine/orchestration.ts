@@ -322,6 +322,34 @@ let finishing = 0;
 const FINISHES_PER_STACK = 64;
 /** Ends of nested runs put off until the outermost end on the stack is done. */
 const laterFinishes: (() => void)[] = [];
+/** Shutdowns of the runs that ended, started once no run is ending any more. */
+const laterShutdowns: (() => void)[] = [];
+
+/**
+ * Once the outermost end on the stack is done: the ends of nested runs put
+ * off by #onContextAbort, a stack's worth at a time, then the shutdowns of
+ * every run that ended, in the order they ended. Walked by index (and
+ * emptied at the end): shift() would move every element each time.
+ */
+function drainLater(): void {
+  // The calls below end runs too, which would drain again from within.
+  if (draining) return;
+  draining = true;
+  try {
+    // Both lists grow while they are walked: each end may put off deeper ones.
+    let finished = 0;
+    let shutDown = 0;
+    while (finished < laterFinishes.length || shutDown < laterShutdowns.length) {
+      if (finished < laterFinishes.length) laterFinishes[finished++]!();
+      else laterShutdowns[shutDown++]!();
+    }
+  } finally {
+    laterFinishes.length = 0;
+    laterShutdowns.length = 0;
+    draining = false;
+  }
+}
+let draining = false;
 
 const RELEASED = FIRST_FREE_FLAG;
 const SETTLED = FIRST_FREE_FLAG << 1;
@@ -964,10 +992,7 @@ class Orchestration implements Resumable {
     } finally {
       finishing--;
     }
-    if (finishing === 0) {
-      // The ends of nested runs put off by #onContextAbort, a stack's worth at a time.
-      while (laterFinishes.length > 0) laterFinishes.shift()!();
-    }
+    if (finishing === 0) drainLater();
   }
 
   /** See #finish(): the run is over; cancels what runs, gives back slots, shuts down. */
@@ -1018,21 +1043,23 @@ class Orchestration implements Resumable {
     }
     this.#leavePools();
     dropLayouts(this.#nested);
-    if (!this.#mayHear()) {
-      void this.#shutdownThenResolve(status === "fine", this.#withShutdown);
-      return;
-    }
-    // A listener of the event may end an enclosing run, whose shutdown asks
-    // this scheduler for its own: it must get the answer of the shutdown
-    // that starts right after the event, rather than start another.
+    // The answer of this run's shutdown exists from now on, though the
+    // shutdown starts only once every run ending on this stack has ended
+    // (nested ones put off by #onContextAbort included): an enclosing run
+    // whose shutdown asks this scheduler for its own (a listener of the
+    // event below may end one) gets that answer, rather than shutting the
+    // jobs down a second time, or being told that this one still runs.
     let startShutdown = (): void => {};
     scheduler._shutdownAnswer = new Promise<boolean>((resolve) => {
       startShutdown = () =>
         resolve(shutdownJobs(this.#withShutdown, scheduler.shutdownTimeout, true));
     });
-    emitSchedulerEvent(scheduler, "scheduler:ended", status === "fine");
-    startShutdown();
-    void this.#shutdownThenResolve(status === "fine", undefined);
+    if (this.#mayHear()) emitSchedulerEvent(scheduler, "scheduler:ended", status === "fine");
+    const ok = status === "fine";
+    laterShutdowns.push(() => {
+      startShutdown();
+      void this.#shutdownThenResolve(ok);
+    });
   }
 
   /** Withdraws this run's jobs still waiting on pools, and closes the pools it declared. */
@@ -1048,15 +1075,10 @@ class Orchestration implements Resumable {
     this.#scheduler._activePools = undefined;
   }
 
-  /** Shuts down `toShutDown` (undefined: the shutdown has started already), then settles the run. */
-  async #shutdownThenResolve(ok: boolean, toShutDown: AbstractJob[] | undefined): Promise<void> {
+  /** Waits for the shutdown #end() set up, then settles the run. */
+  async #shutdownThenResolve(ok: boolean): Promise<void> {
     const scheduler = this.#scheduler;
-    let answer = scheduler._shutdownAnswer!;
-    if (toShutDown !== undefined) {
-      answer = shutdownJobs(toShutDown, scheduler.shutdownTimeout, true);
-      scheduler._shutdownAnswer = answer;
-    }
-    const shutdownOk = await answer;
+    const shutdownOk = await scheduler._shutdownAnswer!;
     if (this.#mayHear()) emitSchedulerEvent(scheduler, "scheduler:shutdown", shutdownOk);
     scheduler._onListenerError = undefined;
     applyDeferredSettings(scheduler);
