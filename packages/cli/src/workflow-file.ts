@@ -628,14 +628,22 @@ function remoteJob(entry: JobEntry, own: Inherited, remote: Remote, file: string
     );
   }
   const label = entry.label ?? entry.id;
-  return remote.ssh.remoteCommandJob(node, entry.run!, {
-    ...(label === undefined ? {} : { label }),
-    critical: entry.critical ?? true,
-    forever: entry.forever ?? false,
-    timeout: durationOf(entry.timeout) ?? null,
-    ...(own.cwd === undefined ? {} : { cwd: own.cwd }),
-    ...(own.env === undefined ? {} : { env: own.env }),
-    capture: entry.capture ?? false,
-    ...extrasOf(entry),
-  });
+  try {
+    return remote.ssh.remoteCommandJob(node, entry.run!, {
+      ...(label === undefined ? {} : { label }),
+      critical: entry.critical ?? true,
+      forever: entry.forever ?? false,
+      timeout: durationOf(entry.timeout) ?? null,
+      ...(own.cwd === undefined ? {} : { cwd: own.cwd }),
+      ...(own.env === undefined ? {} : { env: own.env }),
+      capture: entry.capture ?? false,
+      ...extrasOf(entry),
+    });
+  } catch (error) {
+    // A bad env name or an out-of-range duration, said of the job it is on.
+    throw new WorkflowError(
+      file,
+      `job ${entry.id ?? entry.label ?? "?"}: ${(error as Error).message}`,
+    );
+  }
 }
