@@ -4,6 +4,9 @@
  * values chosen to be wrong in subtle ways: jobs of another scheduler,
  * durations a timer cannot wait, symbols, sparse and hostile objects).
  *
+ * One input in four is thrown while `main` runs (its other jobs done, one
+ * held), so that what a running scheduler refuses is checked the same way.
+ *
  * Whatever the value, the call must not crash (no non-Error thrown, no
  * unhandled rejection, no uncaught exception); if it throws or rejects, the
  * error must name what was wrong (the option, argument or method), and the
@@ -146,6 +149,8 @@ interface Target {
   act: (w: World, x: unknown) => unknown;
   /** When given: whether `x` is fine here; anything else must be refused. */
   valid?: (x: unknown) => boolean;
+  /** False: never tried during a run (a listener given then would run user code of the generator's). */
+  whileRunning?: boolean;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -387,6 +392,7 @@ const TARGETS: Target[] = [
     call: "main.events.addEventListener('job:done', X)",
     names: /listener/,
     act: (w, x) => w.main.events.addEventListener("job:done", x as Loose),
+    whileRunning: false,
   },
   // An aborted signal: a valid duration rejects with the abort reason at once instead of waiting.
   {
@@ -465,27 +471,66 @@ const WORLD_VALUES: ((w: World) => unknown)[] = [
   (w) => ({ scheduler: w.other }),
 ];
 
-type Value = { kind: "plain"; value: unknown } | { kind: "world"; pick: number };
+type Value = ({ kind: "plain"; value: unknown } | { kind: "world"; pick: number }) & {
+  busy: boolean;
+};
 
-const valueArbitrary: fc.Arbitrary<Value> = fc.oneof(
-  {
-    weight: 3,
-    arbitrary: fc
-      .anything({
-        withBigInt: true,
-        withDate: true,
-        withMap: true,
-        withSet: true,
-        withNullPrototype: true,
-      })
-      .map((value): Value => ({ kind: "plain", value })),
-  },
-  { weight: 3, arbitrary: specialValues().map((value): Value => ({ kind: "plain", value })) },
-  {
-    weight: 1,
-    arbitrary: fc.nat(WORLD_VALUES.length - 1).map((pick): Value => ({ kind: "world", pick })),
-  },
-);
+const valueArbitrary: fc.Arbitrary<Value> = fc
+  .tuple(valueKinds(), fc.nat(3))
+  .map(([value, roll]) => ({ ...value, busy: roll === 0 }));
+
+function valueKinds(): fc.Arbitrary<
+  { kind: "plain"; value: unknown } | { kind: "world"; pick: number }
+> {
+  return fc.oneof(
+    {
+      weight: 3,
+      arbitrary: fc
+        .anything({
+          withBigInt: true,
+          withDate: true,
+          withMap: true,
+          withSet: true,
+          withNullPrototype: true,
+        })
+        .map((value) => ({ kind: "plain" as const, value })),
+    },
+    { weight: 3, arbitrary: specialValues().map((value) => ({ kind: "plain" as const, value })) },
+    {
+      weight: 1,
+      arbitrary: fc.nat(WORLD_VALUES.length - 1).map((pick) => ({ kind: "world" as const, pick })),
+    },
+  );
+}
+
+/**
+ * Starts `main` with a job of its own that waits to be let go, and waits
+ * until every other job of the run is done; `finish()` lets it go and
+ * waits for the run to settle.
+ */
+async function busy(w: World): Promise<{ finish: () => Promise<void> }> {
+  let release = (): void => {};
+  const started = new Promise<void>((resolveStarted) => {
+    const held = new Job(
+      () =>
+        new Promise<void>((resolve) => {
+          release = resolve;
+          resolveStarted();
+        }),
+      { label: "held", critical: false, scheduler: w.main },
+    );
+    w.names.set(held, "held");
+  });
+  const run = w.main.run().catch(() => false);
+  await started;
+  for (let k = 0; k < 5; k++) await new Promise((resolve) => setImmediate(resolve));
+  return {
+    finish: async () => {
+      release();
+      await run;
+    },
+  };
+}
 
 /** Calls `act`; resolves with what it threw or rejected with, if anything. */
 async function attempt(act: () => unknown): Promise<{ threw: boolean; error?: unknown }> {
@@ -528,16 +573,22 @@ describe("generated bad input at every public entry point of the core", () => {
     process.on("uncaughtException", onCrash);
     let inputs = 0;
     let refused = 0;
+    let busyInputs = 0;
     try {
       // Each entry point gets its share, from its own run of the property.
       for (const target of TARGETS) {
         await fc.assert(
           fc.asyncProperty(valueArbitrary, async (given) => {
             const w = world();
+            // One input in four lands while `main` runs (its other jobs done, one held).
+            const running = given.busy && target.whileRunning !== false ? await busy(w) : undefined;
             const value = given.kind === "plain" ? given.value : WORLD_VALUES[given.pick]!(w);
             const before = snapshot(w);
             inputs++;
+            if (running !== undefined) busyInputs++;
             const { threw, error } = await attempt(() => target.act(w, value));
+            const refusedSnapshot = threw ? snapshot(w) : undefined;
+            await running?.finish();
             if (!threw) {
               assert.ok(
                 target.valid === undefined || target.valid(value),
@@ -560,10 +611,11 @@ describe("generated bad input at every public entry point of the core", () => {
               target.names.test(message) || namesAJob,
               `${target.call}: the message does not name what was wrong (${target.names}): ${message}`,
             );
+            // Compared before the held job is let go: the run would change states.
             assert.deepEqual(
-              snapshot(w),
+              refusedSnapshot,
               before,
-              `${target.call}: the refused call changed something`,
+              `${target.call}${running ? " (during a run)" : ""}: the refused call changed something`,
             );
           }),
           { ...propertyParameters(), numRuns: RUNS_PER_TARGET },
@@ -576,7 +628,8 @@ describe("generated bad input at every public entry point of the core", () => {
     assert.deepEqual(crashes, [], "crashes");
     assert.ok(inputs >= INPUTS, `${inputs} inputs`);
     t.diagnostic(
-      `${inputs} inputs over ${TARGETS.length} entry points: ${refused} refused, ${inputs - refused} accepted; ` +
+      `${inputs} inputs over ${TARGETS.length} entry points (${busyInputs} during a run): ` +
+        `${refused} refused, ${inputs - refused} accepted; ` +
         "0 crashes, 0 half-applied states, 0 errors without a name",
     );
   });
