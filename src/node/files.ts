@@ -48,11 +48,17 @@ export async function exportAsGraphic(
     throw new TypeError(`exportAsGraphic(): expected a file name, got ${JSON.stringify(filename)}`);
   }
   const path = filename.toLowerCase().endsWith(`.${suffix}`) ? filename : `${filename}.${suffix}`;
-  const svg = await scheduler.graph().svg();
   if (suffix === "svg") {
-    await write(path, svg);
+    await write(path, await scheduler.graph().svg());
   } else {
-    const { svgToPng } = await import("./raster.js");
+    // resvg and its font load (reading and compiling 2.5 MB of WebAssembly)
+    // while Graphviz lays the graph out, rather than after.
+    const raster = import("./raster.js");
+    const loading = raster.then(({ renderer }) => renderer());
+    // Awaited below; a failure to load is reported by svgToPng() itself.
+    loading.catch(() => undefined);
+    const svg = await scheduler.graph().svg();
+    const { svgToPng } = await raster;
     await write(path, await svgToPng(svg));
   }
   return path;
