@@ -19,7 +19,13 @@ import { describeValue, isPlainObject } from "../util/describe.js";
 import { checkBoolean, checkString, rejectUnknownOptions } from "../util/options.js";
 import { SCHEDULER_BRAND, SEQUENCE_BRAND } from "./brands.js";
 import { type JobContext, RunContext } from "./context.js";
-import { checkExtras, EXTRA_OPTION_NAMES, type ExtraJobOptions, type JobExtras } from "./extras.js";
+import {
+  checkExtras,
+  EXTRA_OPTION_NAMES,
+  type ExtraJobOptions,
+  type JobExtras,
+  usesExtras,
+} from "./extras.js";
 import {
   addRequirement,
   addRequirements,
@@ -117,6 +123,11 @@ export function flattenRequirements(
   }
 }
 
+/** How errors name a job's constructor: `Job()`, `CommandJob()`... */
+function whereOf(kind: abstract new (...args: never[]) => unknown): string {
+  return `${kind.name}()`;
+}
+
 function isSequence(value: unknown): value is Sequence {
   return typeof value === "object" && value !== null && SEQUENCE_BRAND in value;
 }
@@ -183,27 +194,39 @@ export abstract class AbstractJob<T = unknown> {
     this._extras = undefined;
     // Jobs without options, the most made: nothing to check, no message to prepare.
     if (options === NO_OPTIONS) return;
-    const where = `${new.target.name}()`;
+    // With options (a label, requirements: how most graphs are built), the
+    // usual values are taken as they are, and the name of the constructor
+    // for a message is only made when a value is wrong.
+    const kind = new.target;
     if (!isPlainObject(options)) {
       throw new TypeError(
-        `${where}: options must be a plain object, got ${describeValue(options)}`,
+        `${whereOf(kind)}: options must be a plain object, got ${describeValue(options)}`,
       );
     }
-    this.label = checkString(where, "label", options.label);
-    this.critical = checkBoolean(where, "critical", options.critical, true);
-    this.forever = checkBoolean(where, "forever", options.forever, false);
+    const label = options.label;
+    if (typeof label === "string") this.label = label;
+    else if (label !== undefined) this.label = checkString(whereOf(kind), "label", label);
+    if (options.critical !== undefined) {
+      this.critical = checkBoolean(whereOf(kind), "critical", options.critical, true);
+    }
+    if (options.forever !== undefined) {
+      this.forever = checkBoolean(whereOf(kind), "forever", options.forever, false);
+    }
     const scheduler = options.scheduler;
     if (scheduler !== undefined && scheduler !== null && !isScheduler(scheduler)) {
       throw new TypeError(
-        `${where}: option "scheduler" must be a PureScheduler or a Scheduler, got ${describeValue(scheduler)}`,
+        `${whereOf(kind)}: option "scheduler" must be a PureScheduler or a Scheduler, got ${describeValue(scheduler)}`,
       );
     }
-    if (options.required !== undefined && options.required !== null) {
+    const required = options.required;
+    if (required !== undefined && required !== null) {
+      if (required instanceof AbstractJob) addRequirement(this, required);
+      else if (Array.isArray(required) && allJobs(required)) addRequirements(this, required);
       // In an array, so that a plain object is refused rather than read as
       // requires()'s own options and ignored.
-      this.requires([options.required] as Requirement);
+      else this.requires([required] as Requirement);
     }
-    this._extras = checkExtras(where, options);
+    if (usesExtras(options)) this._extras = checkExtras(whereOf(kind), options);
     scheduler?.add(this);
   }
 

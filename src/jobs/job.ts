@@ -62,8 +62,8 @@ export class Job<T = unknown> extends AbstractJob<T> {
         );
       }
     }
-    // AbstractJob reads its own options only, so a plain object goes as it is.
-    super(given === NO_OPTIONS || isPlainObject(given) ? given : { ...given });
+    // AbstractJob reads its own options only, so the plain object goes as it is.
+    super(given);
     this._function = run;
     this._onShutdown = shutdown;
   }
