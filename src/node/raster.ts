@@ -8,6 +8,7 @@
  * works the same from `src/` (tsx) and from the built `dist/`, and wherever
  * a package manager puts them.
  */
+import { withBaselineWasm } from "../presentation/wasm-tiering.js";
 import { encodePng } from "./png.js";
 import { nodeFs, resolveFromHere } from "./runtime.js";
 
@@ -29,7 +30,9 @@ async function initialise(): Promise<{ resvg: ResvgModule; font: Uint8Array }> {
   try {
     // Compiled from the bytes once per process: initialise() runs once, and
     // later PNGs reuse the instance.
-    await resvg.initWasm(await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>));
+    await withBaselineWasm(async () =>
+      resvg.initWasm(await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>)),
+    );
   } catch (error) {
     // initWasm() may run once per process: another copy of this module (or
     // the application itself) may have done it already, which is fine.

@@ -6,6 +6,7 @@
  */
 
 import { GRAPH_FONT } from "./dot.js";
+import { withBaselineWasm } from "./wasm-tiering.js";
 
 /** The part of the Graphviz module used here. */
 interface GraphvizLayout {
@@ -16,7 +17,10 @@ let loading: Promise<GraphvizLayout> | undefined;
 
 function graphviz(): Promise<GraphvizLayout> {
   if (loading === undefined) {
-    loading = import("@hpcc-js/wasm-graphviz").then((module) => module.Graphviz.load());
+    // Loaded once per process (compiling its WebAssembly), then reused.
+    loading = import("@hpcc-js/wasm-graphviz").then((module) =>
+      withBaselineWasm(() => module.Graphviz.load()),
+    );
     // A failed load (a missing package, say) is retried by the next call.
     loading.catch(() => {
       loading = undefined;
