@@ -11,8 +11,6 @@ import { isScheduler } from "../jobs/abstract-job.js";
 import { WorkflowError } from "./diagnostics.js";
 import { DURATION_HINT, parseDuration } from "./duration.js";
 import { COMMAND_HELP, MAIN_HELP } from "./help.js";
-import { runWorkflow } from "./run.js";
-import { buildWorkflow, readWorkflowFile } from "./workflow-file.js";
 import { loadWorkflowModule, MODULE_EXTENSIONS } from "./workflow-module.js";
 
 /** Exit statuses of the command line. */
@@ -145,6 +143,9 @@ export async function loadScheduler(invocation: Invocation): Promise<PureSchedul
       "unknown kind of file: expected .yaml, .yml, .json, or a .js/.ts module",
     );
   }
+  // Loaded here, not at start-up: `--help` or a module workflow never needs
+  // the YAML parser and the schema.
+  const { buildWorkflow, readWorkflowFile } = await import("./workflow-file.js");
   const workflow = await readWorkflowFile(file);
   return buildWorkflow(workflow, { window: invocation.window, timeout: invocation.timeout });
 }
@@ -253,7 +254,8 @@ export async function main(argv: readonly string[]): Promise<number> {
           scheduler.list();
           return EXIT.ok;
         }
-        return await runWorkflow(scheduler, invocation);
+        // The live view and its dependencies load for `run` only.
+        return await (await import("./run.js")).runWorkflow(scheduler, invocation);
       }
     }
   } catch (error) {

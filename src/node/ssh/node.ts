@@ -9,12 +9,20 @@ import { homedir, userInfo } from "node:os";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
 import type { AnyAuthMethod, Client, ClientChannel, ConnectConfig, SFTPWrapper } from "ssh2";
-import ssh2 from "ssh2";
 import { describeValue } from "../../util/describe.js";
 import { checkBoolean, checkDuration, checkString } from "../../util/options.js";
 import { sleep } from "../../util/sleep.js";
 import { messageOf, SshConnectionError, type SshConnectionFailure } from "./errors.js";
 import { checkCount, checkFunction, checkOptions, checkWords } from "./validate.js";
+
+/** The ssh2 library, loaded on the first connection: a command line that connects nowhere never pays for it. */
+let ssh2Library: Promise<typeof import("ssh2")> | undefined;
+function ssh2Module(): Promise<typeof import("ssh2")> {
+  ssh2Library ??= import("ssh2").then(
+    (module) => (module as { default?: typeof import("ssh2") }).default ?? module,
+  );
+  return ssh2Library;
+}
 
 /** Options of {@link SshNode}. Durations are in milliseconds. */
 export interface SshNodeOptions {
@@ -534,6 +542,7 @@ export class SshNode {
   /** Opens a new connection: through the gateway if any, within `connectTimeout`. */
   async #open(): Promise<Client> {
     const auth = await this.#authPlan();
+    const ssh2 = await ssh2Module();
     const target = this.target;
     const client = new ssh2.Client();
     const timeoutSignal = new AbortController();
@@ -658,6 +667,7 @@ export class SshNode {
   }
 
   async #readAuth(): Promise<AuthPlan> {
+    const ssh2 = await ssh2Module();
     const methods: AnyAuthMethod[] = [];
     const offered: string[] = [];
     const username = this.username;
