@@ -508,10 +508,9 @@ const markdown = [
   "",
   ...verdicts.filter((verdict) => !verdict.watched).map(verdictLine),
   "",
-  "Also watched:",
-  "",
-  ...verdicts.filter((verdict) => verdict.watched).map(verdictLine),
-  "",
+  ...(verdicts.some((verdict) => verdict.watched)
+    ? ["Also watched:", "", ...verdicts.filter((verdict) => verdict.watched).map(verdictLine), ""]
+    : []),
 ].join("\n");
 
 console.log(`\n${markdown}`);
