@@ -21,8 +21,9 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const dist = join(here, "..", "dist");
-const cli = join(dist, "cli", "main.js");
+/** The built core (the package `asyncjobs`) and the CLI (`@asyncjobs/cli`). */
+const dist = join(here, "..", "packages", "core", "dist");
+const cli = join(here, "..", "packages", "cli", "dist", "main.js");
 
 /** The 50-job graph: ten layers of five, each job requiring two jobs of the layer before. */
 export const PICTURE_JOBS = 50;

@@ -60,7 +60,7 @@ export const SYSTEMS = {
     // ASYNCJOBS_DIST points at another build, to compare two versions.
     async load() {
       const entry = process.env.ASYNCJOBS_DIST;
-      return import(entry ? pathToFileURL(entry).href : "../dist/index.js");
+      return import(entry ? pathToFileURL(entry).href : "../packages/core/dist/index.js");
     },
     // Each job made with its options (a label, its requirements), the
     // scheduler's jobs added in one update() per scheduler.

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Job, PureScheduler, Sequence } from "../src/index.js";
+import { Job, PureScheduler, Sequence } from "asyncjobs";
 
 const noop = () => undefined;
 

@@ -15,7 +15,6 @@ import {
   fanOut,
   fileFormatter,
   Pull,
-  PureScheduler,
   Push,
   prefixedFormatter,
   Run,
@@ -26,7 +25,8 @@ import {
   SshJob,
   SshNode,
   type SshNodeOptions,
-} from "asyncjobs/node";
+} from "@asyncjobs/ssh";
+import { PureScheduler } from "asyncjobs";
 import { makeTestKeys, type TestKeys } from "./ssh/keys.js";
 import { pollUntil } from "./ssh/processes.js";
 import { pgrep, runExample, silentServer, uniqueSeconds } from "./ssh/remote.js";

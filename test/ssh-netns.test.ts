@@ -11,12 +11,12 @@ import { after, before, describe, it } from "node:test";
 import {
   captureFormatter,
   fanOut,
-  PureScheduler,
   SshConnectionError,
   SshJob,
   SshNode,
   type SshNodeOptions,
-} from "asyncjobs/node";
+} from "@asyncjobs/ssh";
+import { PureScheduler } from "asyncjobs";
 import { makeTestKeys, type TestKeys } from "./ssh/keys.js";
 import { type LabHost, NetLab, netnsUnavailable } from "./ssh/netns.js";
 import { pollUntil } from "./ssh/processes.js";

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { captureFormatter, fanOut, Run, SshNode } from "asyncjobs/node";
+import { captureFormatter, fanOut, Run, SshNode } from "@asyncjobs/ssh";
 import ssh2 from "ssh2";
 import { makeTestKeys, type TestKeys } from "./ssh/keys.js";
 
