@@ -28,6 +28,17 @@ describe("a job's options", () => {
     assert.deepEqual([...last.required], [c]);
   });
 
+  it("take many requirements at once (a fan-in), each once, never the job itself", () => {
+    const many = Array.from({ length: 20 }, (_, i) => new Job(noop, { label: `m${i}` }));
+    const fanIn = new Job(noop, { label: "fan-in", required: [...many, ...many] });
+    assert.deepEqual([...fanIn.required], many);
+    const self = new Job(noop);
+    self.requires([...many, self]);
+    assert.deepEqual([...self.required], many);
+    self.requires(many.slice(0, 10));
+    assert.equal(self.required.size, 20);
+  });
+
   it("do not keep the array given: changing it afterwards changes nothing", () => {
     const a = new Job(noop);
     const b = new Job(noop);
