@@ -20,6 +20,7 @@ import { checkBoolean, checkString, rejectUnknownOptions } from "../util/options
 import { SCHEDULER_BRAND, SEQUENCE_BRAND } from "./brands.js";
 import { type JobContext, RunContext } from "./context.js";
 import { checkExtras, EXTRA_OPTION_NAMES, type ExtraJobOptions, type JobExtras } from "./extras.js";
+import { explicitKey, isResumed, setJobKey } from "./journal-marks.js";
 import {
   addRequirement,
   addRequirements,
@@ -50,6 +51,11 @@ export type Requirement =
 export interface JobOptions extends ExtraJobOptions {
   /** Shown in listings and graphs instead of the class's default label. */
   label?: string;
+  /**
+   * What identifies the job in a run journal (see `run({ journal })`);
+   * defaults to its label. Two jobs of one run may not share a key.
+   */
+  key?: string;
   /** When true (the default), the job raising an exception stops the whole run. */
   critical?: boolean;
   /** When true, the run does not wait for the job and cancels it once the other jobs are done. */
@@ -63,6 +69,7 @@ export interface JobOptions extends ExtraJobOptions {
 /** The option names {@link AbstractJob} reads, for subclasses that validate their options. */
 export const JOB_OPTION_NAMES: ReadonlySet<string> = new Set([
   "label",
+  "key",
   "critical",
   "forever",
   "required",
@@ -190,6 +197,8 @@ export abstract class AbstractJob<T = unknown> {
       );
     }
     this.label = checkString(where, "label", options.label);
+    const key = checkString(where, "key", options.key);
+    if (key === "") throw new TypeError(`${where}: option "key" must be a non-empty string`);
     this.critical = checkBoolean(where, "critical", options.critical, true);
     this.forever = checkBoolean(where, "forever", options.forever, false);
     const scheduler = options.scheduler;
@@ -204,6 +213,8 @@ export abstract class AbstractJob<T = unknown> {
       this.requires([options.required] as Requirement);
     }
     this._extras = checkExtras(where, options);
+    // Kept aside (most jobs have none), so that every job keeps one shape.
+    if (key !== undefined) setJobKey(this, key);
     scheduler?.add(this);
   }
 
@@ -232,6 +243,11 @@ export abstract class AbstractJob<T = unknown> {
   /** @internal */
   set _raised(value: boolean) {
     this._bits = withBit(this._bits, RAISED, value);
+  }
+
+  /** What identifies the job in a run journal (the `key` option), if given; journals fall back on the label. */
+  get key(): string | undefined {
+    return explicitKey(this);
   }
 
   /** The retry policy (the `retry` option), if any. */
@@ -373,6 +389,14 @@ export abstract class AbstractJob<T = unknown> {
     return this._state === SKIPPED;
   }
 
+  /**
+   * True when the last run of its scheduler, resuming from a journal, kept
+   * this job's recorded result instead of running it again.
+   */
+  isResumed(): boolean {
+    return isResumed(this);
+  }
+
   /** How many attempts the job made in its last run (more than 1 after retries). */
   attempts(): number {
     // A run lets go of a done job's context after a single attempt.
@@ -403,6 +427,17 @@ export abstract class AbstractJob<T = unknown> {
 
   /** A description for graphs (may hold newlines); defaults to the text label. */
   graphLabel(): string | undefined {
+    return undefined;
+  }
+
+  /**
+   * What defines what this job does, as JSON-like data, for the fingerprint
+   * a run journal compares to tell whether a job changed since the last
+   * run. The default (undefined) leaves only the class, key, retry and
+   * timeout; `Job` gives its function's source text, `CommandJob` its
+   * command, shell, cwd and env. Subclasses override it.
+   */
+  definition(): unknown {
     return undefined;
   }
 

@@ -34,7 +34,7 @@ export function reprShort(job: AbstractJob, symbols: BadgeSymbols = currentSymbo
   if (job._state === DONE && job._raised) outcome = symbols.raised;
   else if (job._state >= RUNNING) outcome = symbols.fine;
   let lifecycle = symbols.idle;
-  if (job._state === DONE) lifecycle = symbols.done;
+  if (job._state === DONE) lifecycle = job.isResumed() ? symbols.resumed : symbols.done;
   else if (job._state === RUNNING) lifecycle = symbols.running;
   else if (job._state === SCHEDULED) lifecycle = symbols.scheduled;
   else if (job._state === SKIPPED) lifecycle = symbols.skipped;

@@ -22,6 +22,8 @@ export interface BadgeSymbols {
   readonly done: string;
   /** Position 3: skipped (its trigger rule was not met; it never ran). */
   readonly skipped: string;
+  /** Position 3: resumed (done in an earlier run; its result came from the journal). */
+  readonly resumed: string;
   /** Position 4: the job runs forever. */
   readonly forever: string;
 }
@@ -36,6 +38,7 @@ export const UNICODE_SYMBOLS: BadgeSymbols = Object.freeze({
   running: "↺",
   done: "☓",
   skipped: "⊘",
+  resumed: "↷",
   forever: "∞",
 });
 
@@ -49,6 +52,7 @@ export const ASCII_SYMBOLS: BadgeSymbols = Object.freeze({
   running: "o",
   done: "x",
   skipped: "-",
+  resumed: "=",
   forever: "8",
 });
 
