@@ -11,6 +11,7 @@ import { isScheduler } from "asyncjobs/extend";
 import { WorkflowError } from "./diagnostics.js";
 import { DURATION_HINT, parseDuration } from "./duration.js";
 import { COMMAND_HELP, MAIN_HELP } from "./help.js";
+import { listRuns, showRun } from "./journal-commands.js";
 import { runWorkflow } from "./run.js";
 import { buildWorkflow, readWorkflowFile } from "./workflow-file.js";
 import { loadWorkflowModule, MODULE_EXTENSIONS } from "./workflow-module.js";
@@ -32,6 +33,7 @@ const OPTIONS = {
   ascii: { type: "boolean" },
   plain: { type: "boolean" },
   "dry-run": { type: "boolean", short: "n" },
+  resume: { type: "boolean", short: "r" },
   details: { type: "boolean", short: "d" },
   output: { type: "string", short: "o" },
   format: { type: "string", short: "f" },
@@ -41,7 +43,9 @@ type OptionName = keyof typeof OPTIONS;
 
 /** Which options each command takes (help and version go everywhere). */
 const ALLOWED: Record<string, readonly OptionName[]> = {
-  run: ["window", "timeout", "verbose", "ascii", "plain", "dry-run"],
+  run: ["window", "timeout", "verbose", "ascii", "plain", "dry-run", "resume"],
+  runs: [],
+  show: ["ascii"],
   list: ["details", "ascii"],
   check: [],
   graph: ["output", "format"],
@@ -57,6 +61,9 @@ export interface Invocation {
   ascii: boolean;
   plain: boolean;
   dryRun: boolean;
+  resume: boolean;
+  /** `show`: the run to show (an id or a number), if given. */
+  run?: string | undefined;
   details: boolean;
   output?: string | undefined;
   format?: string | undefined;
@@ -86,10 +93,14 @@ export function parseCommandLine(argv: readonly string[]): Invocation | { print:
     return { print: text };
   }
   if (values.help) return { print: (command && COMMAND_HELP[command]) || MAIN_HELP };
-  if (command === undefined) throw new UsageError("missing a command: run, list, check or graph");
+  if (command === undefined) {
+    throw new UsageError("missing a command: run, list, check, graph, runs or show");
+  }
   const allowed = ALLOWED[command];
   if (allowed === undefined) {
-    throw new UsageError(`unknown command "${command}": expected run, list, check, graph or help`);
+    throw new UsageError(
+      `unknown command "${command}": expected run, list, check, graph, runs, show or help`,
+    );
   }
   for (const [name, value] of Object.entries(values)) {
     if (value === undefined || name === "help" || name === "version") continue;
@@ -98,7 +109,14 @@ export function parseCommandLine(argv: readonly string[]): Invocation | { print:
     }
   }
   if (rest.length === 0) throw new UsageError(`${command}: missing the workflow FILE`);
-  if (rest.length > 1) throw new UsageError(`${command}: one FILE only, got ${rest.join(" ")}`);
+  const most = command === "show" ? 2 : 1;
+  if (rest.length > most) {
+    throw new UsageError(
+      command === "show"
+        ? `show: FILE and at most one RUN, got ${rest.join(" ")}`
+        : `${command}: one FILE only, got ${rest.join(" ")}`,
+    );
+  }
   const invocation: Invocation = {
     command,
     file: rest[0]!,
@@ -106,6 +124,8 @@ export function parseCommandLine(argv: readonly string[]): Invocation | { print:
     ascii: values.ascii === true,
     plain: values.plain === true,
     dryRun: values["dry-run"] === true,
+    resume: values.resume === true,
+    run: rest[1],
     details: values.details === true,
     output: values.output,
     format: values.format,
@@ -246,6 +266,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await list(invocation);
       case "graph":
         return await graph(invocation);
+      case "runs":
+        return listRuns(invocation.file);
+      case "show":
+        return showRun(invocation.file, invocation.run);
       default: {
         const scheduler = await loadScheduler(invocation);
         if (invocation.dryRun) {

@@ -38,6 +38,7 @@ export function loadWorkflow(
     ascii: false,
     plain: true,
     dryRun: false,
+    resume: false,
     details: false,
   });
 }

@@ -4,8 +4,8 @@
  * run failed, the debrief.
  */
 
-import { CommandJob } from "@asyncjobs/node";
-import type { PureScheduler } from "asyncjobs";
+import { CommandJob, FileJournal } from "@asyncjobs/node";
+import { type AbstractJob, journalKey, type PureScheduler, type RunJournal } from "asyncjobs";
 import type { Invocation } from "./cli.js";
 import { formatDuration } from "./duration.js";
 import { LiveView } from "./live-view.js";
@@ -82,6 +82,38 @@ function listenForInterrupts(onInterrupt: (reason: string) => void, keys: boolea
   };
 }
 
+/** The last lines a failed job left on its standard error, when its error keeps them. */
+function tailOf(job: AbstractJob | undefined): string[] {
+  const error = job?.raisedException() as { stderr?: unknown } | undefined;
+  const lines = error?.stderr;
+  if (!Array.isArray(lines)) return [];
+  return lines.filter((line): line is string => typeof line === "string");
+}
+
+/**
+ * The workflow's file journal, with the last lines of output of each job
+ * that fails added to its end record, for `asyncjobs show`.
+ */
+function journalWithTails(files: FileJournal, scheduler: PureScheduler): RunJournal {
+  const byKey = new Map<string, AbstractJob>();
+  for (const job of scheduler.iterateJobs()) {
+    const key = journalKey(job);
+    if (key !== undefined) byKey.set(key, job);
+  }
+  return {
+    load: () => files.load(),
+    record(record) {
+      if (record.type === "job-end" && record.outcome === "failed") {
+        const tail = tailOf(byKey.get(record.key));
+        files.record(tail.length > 0 ? { ...record, tail } : record);
+        return;
+      }
+      files.record(record);
+    },
+    close: () => files.close(),
+  };
+}
+
 /** Runs `scheduler` for the command line; resolves with the exit status. */
 export async function runWorkflow(
   scheduler: PureScheduler,
@@ -122,11 +154,30 @@ export async function runWorkflow(
   };
   stopListening = listenForInterrupts(onInterrupt, live);
 
+  const files = FileJournal.forWorkflow(invocation.file);
+  if (invocation.resume) {
+    let last: string | undefined;
+    try {
+      last = files.lastRun()?.id;
+    } catch (error) {
+      stopListening();
+      process.off("exit", killOnExit);
+      process.stderr.write(`${invocation.file}: cannot resume: ${(error as Error).message}\n`);
+      return 2;
+    }
+    stdout.write(
+      last === undefined
+        ? `asyncjobs: no earlier run of ${invocation.file} in its journal: running every job\n`
+        : `asyncjobs: resuming from run ${last}\n`,
+    );
+  }
+  const journal = journalWithTails(files, scheduler);
+
   view.start();
   let ok = false;
   let refused: unknown;
   try {
-    ok = await scheduler.run({ signal: controller.signal });
+    ok = await scheduler.run({ signal: controller.signal, journal, resume: invocation.resume });
   } catch (error) {
     // A critical scheduler rejects when its run fails; before it starts, it
     // rejects on a graph it cannot run.
@@ -152,6 +203,9 @@ export async function runWorkflow(
       notes.push(`${counts.failed} non-critical failure${counts.failed === 1 ? "" : "s"}`);
     }
     if (counts.skipped > 0) notes.push(`${counts.skipped} skipped`);
+    let resumed = 0;
+    for (const job of scheduler.iterateJobs()) if (job.isResumed()) resumed++;
+    if (resumed > 0) notes.push(`${resumed} resumed`);
     const failures = notes.length === 0 ? "" : ` (${notes.join(", ")})`;
     stdout.write(
       `asyncjobs: success, ${finished} job${finished === 1 ? "" : "s"} done in ${elapsed}${failures}\n`,

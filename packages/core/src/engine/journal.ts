@@ -32,6 +32,8 @@ export interface JournalJobInfo {
   readonly label: string;
   /** The key of the nested scheduler it belongs to, if not the top one. */
   readonly group?: string;
+  /** Present (true) when the job is a nested scheduler: its jobs follow, with it as their group. */
+  readonly scheduler?: true;
   readonly critical: boolean;
   readonly forever: boolean;
   /** The keys of the jobs it requires. */
@@ -416,6 +418,7 @@ export async function runJournaled(
           key: keyOf.get(job)!,
           label: job.label ?? job.textLabel() ?? "NOLABEL",
           ...(group === undefined ? {} : { group }),
+          ...(isScheduler(job) ? { scheduler: true as const } : {}),
           critical: job.critical,
           forever: job.forever,
           requires,
