@@ -74,7 +74,7 @@ export class PlainView {
       if (type === "job:done") {
         const outcome = outcomeText(row);
         this.#line(
-          `${"resumed".padEnd(9)} ${row.path}${outcome === undefined ? "" : ` ${outcome}`}`,
+          `${"resumed".padEnd(9)} ${row.path}${outcome === undefined || outcome === "resumed" ? "" : ` ${outcome}`}`,
         );
         return;
       }
