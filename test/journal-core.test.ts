@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
-  type AbstractJob,
   Job,
   type JournalRecord,
   PureScheduler,
@@ -55,25 +54,27 @@ function pipeline(
   calls: Record<string, number>,
   options: { fail?: string; change?: boolean } = {},
 ) {
-  const count = async (label: string): Promise<void> => {
+  /** Counts a run of `label`, then answers `value` (or fails, if told to). */
+  const count = async <T>(label: string, value: () => T): Promise<T> => {
     calls[label] = (calls[label] ?? 0) + 1;
     if (options.fail === label) {
       await new Promise((resolve) => setImmediate(resolve));
       throw new Error(`${label} failed`);
     }
+    return value();
   };
-  const a = new Job(async () => (await count("a"), 1), { label: "a" });
+  const a = new Job(() => count("a", () => 1), { label: "a" });
   const b = new Job(
     options.change
-      ? async (context) => (await count("b"), context.results(a) + 100)
-      : async (context) => (await count("b"), context.results(a) + 10),
+      ? (context) => count("b", () => context.results(a) + 100)
+      : (context) => count("b", () => context.results(a) + 10),
     { label: "b", required: a },
   );
-  const c = new Job(async (context) => (await count("c"), `c got ${context.results(b)}`), {
+  const c = new Job((context) => count("c", () => `c got ${context.results(b)}`), {
     label: "c",
     required: b,
   });
-  const d = new Job(async () => (await count("d"), { d: true }), { label: "d" });
+  const d = new Job(() => count("d", () => ({ d: true })), { label: "d" });
   return { a, b, c, d, scheduler: new PureScheduler(a, b, c, d) };
 }
 

@@ -127,9 +127,9 @@ describe("the status badge", () => {
     });
   }
 
-  it("uses the original's symbols, plus one for skipped jobs", () => {
-    const { skipped: unicodeSkipped, ...unicode } = UNICODE_SYMBOLS;
-    const { skipped: asciiSkipped, ...ascii } = ASCII_SYMBOLS;
+  it("uses the original's symbols, plus one for skipped jobs and one for resumed jobs", () => {
+    const { skipped: unicodeSkipped, resumed: unicodeResumed, ...unicode } = UNICODE_SYMBOLS;
+    const { skipped: asciiSkipped, resumed: asciiResumed, ...ascii } = ASCII_SYMBOLS;
     assert.deepEqual(
       Object.values(unicode).join(""),
       ["⚠", "★", "☉", "⚐", "⚑", "↺", "☓", "∞"].join(""),
@@ -140,6 +140,8 @@ describe("the status badge", () => {
     );
     assert.equal(unicodeSkipped, "⊘");
     assert.equal(asciiSkipped, "-");
+    assert.equal(unicodeResumed, "↷");
+    assert.equal(asciiResumed, "=");
   });
 
   it("follows a real windowed run: idle, scheduled, running, done, raised", async () => {

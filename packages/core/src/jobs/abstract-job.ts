@@ -197,7 +197,8 @@ export abstract class AbstractJob<T = unknown> {
       );
     }
     this.label = checkString(where, "label", options.label);
-    const key = checkString(where, "key", options.key);
+    // Read only when given: jobs with options are built by the million too.
+    const key = options.key === undefined ? undefined : checkString(where, "key", options.key);
     if (key === "") throw new TypeError(`${where}: option "key" must be a non-empty string`);
     this.critical = checkBoolean(where, "critical", options.critical, true);
     this.forever = checkBoolean(where, "forever", options.forever, false);
