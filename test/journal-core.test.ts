@@ -110,6 +110,13 @@ describe("run({ journal })", () => {
     assert.equal(journal.closed, 1);
   });
 
+  it("leaves nothing behind on the jobs or the scheduler once the run is over", async () => {
+    const { scheduler } = pipeline({});
+    await scheduler.run({ journal: new MemoryJournal() });
+    for (const job of scheduler.jobs) assert.equal(Object.hasOwn(job, "_invoke"), false);
+    assert.equal(scheduler.events.active, false);
+  });
+
   it("records a job's success before any of its dependents starts", async () => {
     const log: string[] = [];
     const journal: RunJournal = {
