@@ -93,7 +93,9 @@ for (const [name, { dir, manifest }] of manifests) {
         "m",
       ).test(text);
       if (isCore) {
-        problems.push(`${where}: the core imports "${specifier}"; it may import only its own files`);
+        problems.push(
+          `${where}: the core imports "${specifier}"; it may import only its own files`,
+        );
         continue;
       }
       if (specifier.startsWith("node:")) continue;

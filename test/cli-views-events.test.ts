@@ -113,7 +113,7 @@ describe("the views on retries, skips and readiness", () => {
     assert.match(during, /⚠ ☉ ↺ ∞ service .*ready · $/m);
     assert.match(during, /⚠ ☉ ↺ {3}flaky .*attempt 2 of 3 · /);
     const last = term.text().slice(term.text().lastIndexOf("test\n"));
-    assert.match(last, /⚠ ☉ ↺ ∞ service .* cancelled \(was ready\)/);
+    assert.match(last, /⚠ ☉ ⊗ ∞ service .* cancelled \(was ready\)/);
     assert.match(last, /⚠ ☉ ☓ {3}flaky .* \(2 attempts\) → ok/);
     assert.match(last, /⚠ {3}⊘ {3}deploy .* skipped \(trigger allSuccess\)/);
     assert.match(last, /1 done · 0 running · 0 idle · 1 failed · 1 cancelled · 1 skipped · /);

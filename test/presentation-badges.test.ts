@@ -127,9 +127,19 @@ describe("the status badge", () => {
     });
   }
 
-  it("uses the original's symbols, plus one for skipped jobs and one for resumed jobs", () => {
-    const { skipped: unicodeSkipped, resumed: unicodeResumed, ...unicode } = UNICODE_SYMBOLS;
-    const { skipped: asciiSkipped, resumed: asciiResumed, ...ascii } = ASCII_SYMBOLS;
+  it("uses the original's symbols, plus one each for skipped, cancelled and resumed jobs", () => {
+    const {
+      skipped: unicodeSkipped,
+      cancelled: unicodeCancelled,
+      resumed: unicodeResumed,
+      ...unicode
+    } = UNICODE_SYMBOLS;
+    const {
+      skipped: asciiSkipped,
+      cancelled: asciiCancelled,
+      resumed: asciiResumed,
+      ...ascii
+    } = ASCII_SYMBOLS;
     assert.deepEqual(
       Object.values(unicode).join(""),
       ["⚠", "★", "☉", "⚐", "⚑", "↺", "☓", "∞"].join(""),
@@ -140,6 +150,8 @@ describe("the status badge", () => {
     );
     assert.equal(unicodeSkipped, "⊘");
     assert.equal(asciiSkipped, "-");
+    assert.equal(unicodeCancelled, "⊗");
+    assert.equal(asciiCancelled, "/");
     assert.equal(unicodeResumed, "↷");
     assert.equal(asciiResumed, "=");
   });
@@ -175,8 +187,8 @@ describe("the status badge", () => {
     blocker.open("done");
     assert.equal(await run, true);
     await ticks();
-    // The forever job was cancelled: still shown running, never done.
-    assert.equal(after.job.reprShort(), "⚠ ☉ ↺ ∞");
+    // The forever job was cancelled: never done, and shown as cancelled.
+    assert.equal(after.job.reprShort(), "⚠ ☉ ⊗ ∞");
     assert.equal(after.job.isCancelled(), true);
   });
 });

@@ -1,28 +1,18 @@
 /**
- * The `asyncjobs` command line: argument parsing and the subcommands run,
- * list, check and graph.
+ * The `asyncjobs` command line: reads the arguments and hands over to the
+ * command (run, list, check, graph).
  */
 import { readFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
-import { extname } from "node:path";
 import { parseArgs } from "node:util";
-import type { PureScheduler } from "asyncjobs";
-import { isScheduler } from "asyncjobs/extend";
 import { WorkflowError } from "./diagnostics.js";
 import { DURATION_HINT, parseDuration } from "./duration.js";
 import { COMMAND_HELP, MAIN_HELP } from "./help.js";
-import { listRuns, showRun } from "./journal-commands.js";
-import { runWorkflow } from "./run.js";
-import { buildWorkflow, readWorkflowFile } from "./workflow-file.js";
-import { loadWorkflowModule, MODULE_EXTENSIONS } from "./workflow-module.js";
+import { EXIT, type Invocation, UsageError } from "./invocation.js";
+import { loadScheduler } from "./load-workflow.js";
 
-/** Exit statuses of the command line. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
-
-/** A mistake in the command line itself. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+// The modules that read workflows and run them (YAML, zod, tsx, the views,
+// CommandJob, the core) load when a command needs them, so that `--help`
+// starts fast.
 
 const OPTIONS = {
   help: { type: "boolean", short: "h" },
@@ -30,6 +20,7 @@ const OPTIONS = {
   window: { type: "string", short: "w" },
   timeout: { type: "string", short: "t" },
   verbose: { type: "boolean", short: "v" },
+  quiet: { type: "boolean", short: "q" },
   ascii: { type: "boolean" },
   plain: { type: "boolean" },
   "dry-run": { type: "boolean", short: "n" },
@@ -43,31 +34,13 @@ type OptionName = keyof typeof OPTIONS;
 
 /** Which options each command takes (help and version go everywhere). */
 const ALLOWED: Record<string, readonly OptionName[]> = {
-  run: ["window", "timeout", "verbose", "ascii", "plain", "dry-run", "resume"],
+  run: ["window", "timeout", "verbose", "quiet", "ascii", "plain", "dry-run", "resume"],
   runs: [],
   show: ["ascii"],
   list: ["details", "ascii"],
   check: [],
   graph: ["output", "format"],
 };
-
-/** The parsed command line. */
-export interface Invocation {
-  command: string;
-  file: string;
-  window?: number | undefined;
-  timeout?: number | undefined;
-  verbose: boolean;
-  ascii: boolean;
-  plain: boolean;
-  dryRun: boolean;
-  resume: boolean;
-  /** `show`: the run to show (an id or a number), if given. */
-  run?: string | undefined;
-  details: boolean;
-  output?: string | undefined;
-  format?: string | undefined;
-}
 
 function version(): string {
   const url = new URL("../package.json", import.meta.url);
@@ -108,6 +81,9 @@ export function parseCommandLine(argv: readonly string[]): Invocation | { print:
       throw new UsageError(`option --${name} does not apply to ${command}`);
     }
   }
+  if (values.quiet && values.verbose) {
+    throw new UsageError(`${command}: --quiet and --verbose contradict each other`);
+  }
   if (rest.length === 0) throw new UsageError(`${command}: missing the workflow FILE`);
   const most = command === "show" ? 2 : 1;
   if (rest.length > most) {
@@ -121,6 +97,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation | { print:
     command,
     file: rest[0]!,
     verbose: values.verbose === true,
+    quiet: values.quiet === true,
     ascii: values.ascii === true,
     plain: values.plain === true,
     dryRun: values["dry-run"] === true,
@@ -150,106 +127,6 @@ export function parseCommandLine(argv: readonly string[]): Invocation | { print:
   return invocation;
 }
 
-/** Loads the scheduler a workflow FILE describes, with the command line's overrides applied. */
-export async function loadScheduler(invocation: Invocation): Promise<PureScheduler> {
-  const { file } = invocation;
-  if (MODULE_EXTENSIONS.test(file)) {
-    const scheduler = await loadWorkflowModule(file);
-    if (invocation.window !== undefined) scheduler.jobsWindow = invocation.window;
-    if (invocation.timeout !== undefined) scheduler.timeout = invocation.timeout;
-    return scheduler;
-  }
-  if (!/\.(ya?ml|json)$/i.test(file)) {
-    throw new WorkflowError(
-      file,
-      "unknown kind of file: expected .yaml, .yml, .json, or a .js/.ts module",
-    );
-  }
-  const workflow = await readWorkflowFile(file);
-  return await buildWorkflow(workflow, { window: invocation.window, timeout: invocation.timeout });
-}
-
-function countJobs(scheduler: PureScheduler): { jobs: number; groups: number } {
-  let jobs = 0;
-  let groups = 0;
-  for (const job of scheduler.iterateJobs({ scanSchedulers: true })) {
-    if (isScheduler(job)) groups++;
-    else jobs++;
-  }
-  return { jobs, groups };
-}
-
-/** A graph's cycle, or a requirement outside its scheduler, as a file error. */
-function checkGraph(file: string, scheduler: PureScheduler): void {
-  if (scheduler.checkCycles()) return;
-  try {
-    for (const job of scheduler.iterateJobs({ scanSchedulers: true })) {
-      if (isScheduler(job)) [...job.topologicalOrder()];
-    }
-    [...scheduler.topologicalOrder()];
-  } catch (error) {
-    throw new WorkflowError(file, (error as Error).message);
-  }
-  throw new WorkflowError(file, "the graph has a cycle, or a group where no job can start");
-}
-
-async function check(invocation: Invocation): Promise<number> {
-  const scheduler = await loadScheduler(invocation);
-  checkGraph(invocation.file, scheduler);
-  const { jobs, groups } = countJobs(scheduler);
-  const inGroups = groups > 0 ? ` in ${groups + 1} schedulers` : "";
-  process.stdout.write(
-    `${invocation.file}: valid, ${jobs} job${jobs === 1 ? "" : "s"}${inGroups}, no cycle\n`,
-  );
-  return EXIT.ok;
-}
-
-async function list(invocation: Invocation): Promise<number> {
-  const scheduler = await loadScheduler(invocation);
-  checkGraph(invocation.file, scheduler);
-  scheduler.list({ details: invocation.details });
-  return EXIT.ok;
-}
-
-async function graph(invocation: Invocation): Promise<number> {
-  const scheduler = await loadScheduler(invocation);
-  checkGraph(invocation.file, scheduler);
-  const output = invocation.output;
-  if (output === undefined) {
-    process.stdout.write(
-      invocation.format === "mmd" ? scheduler.mermaidFormat() : scheduler.dotFormat(),
-    );
-    return EXIT.ok;
-  }
-  const extension = extname(output).toLowerCase();
-  try {
-    switch (extension) {
-      case ".dot":
-      case ".gv":
-        await writeFile(output, scheduler.dotFormat());
-        break;
-      case ".mmd":
-        await writeFile(output, scheduler.mermaidFormat());
-        break;
-      case ".svg":
-      case ".png":
-        await scheduler.exportAsGraphic(
-          output.slice(0, -extension.length),
-          extension === ".svg" ? "svg" : "png",
-        );
-        break;
-      default:
-        throw new UsageError(`-o ${output}: the name must end in .svg, .png, .dot or .mmd`);
-    }
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    process.stderr.write(`asyncjobs graph: cannot write ${output}: ${(error as Error).message}\n`);
-    return EXIT.failed;
-  }
-  process.stdout.write(`wrote ${output}\n`);
-  return EXIT.ok;
-}
-
 /** Runs the command line `argv` (without `node` and the script); resolves with the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
@@ -261,22 +138,23 @@ export async function main(argv: readonly string[]): Promise<number> {
     if ("ascii" in invocation && invocation.ascii) process.env.ASYNCJOBS_ASCII = "1";
     switch (invocation.command) {
       case "check":
-        return await check(invocation);
+        return await (await import("./commands.js")).check(invocation);
       case "list":
-        return await list(invocation);
+        return await (await import("./commands.js")).list(invocation);
       case "graph":
-        return await graph(invocation);
+        return await (await import("./commands.js")).graph(invocation);
       case "runs":
-        return listRuns(invocation.file);
+        return (await import("./journal-commands.js")).listRuns(invocation.file);
       case "show":
-        return showRun(invocation.file, invocation.run);
+        return (await import("./journal-commands.js")).showRun(invocation.file, invocation.run);
       default: {
         const scheduler = await loadScheduler(invocation);
         if (invocation.dryRun) {
-          checkGraph(invocation.file, scheduler);
+          (await import("./commands.js")).checkGraph(invocation.file, scheduler);
           scheduler.list();
           return EXIT.ok;
         }
+        const { runWorkflow } = await import("./run.js");
         return await runWorkflow(scheduler, invocation);
       }
     }

@@ -5,8 +5,11 @@
 
 /** One mistake in a workflow file. Lines and columns count from 1. */
 export interface Diagnostic {
+  /** What is wrong, in a sentence. */
   message: string;
+  /** The line it is on. */
   line: number;
+  /** The column it starts at. */
   column: number;
   /** How many characters to underline (at least 1). */
   length: number;
@@ -14,6 +17,7 @@ export interface Diagnostic {
 
 /** A workflow that cannot be loaded: every mistake found, or one reason. */
 export class WorkflowError extends Error {
+  /** `"WorkflowError"`. */
   override name = "WorkflowError";
   /** The file at fault. */
   readonly file: string;

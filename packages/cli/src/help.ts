@@ -23,7 +23,8 @@ FILE is either
 Options of run:
   -w, --window N     run at most N jobs at once (0: no limit); wins over the file
   -t, --timeout D    give up after D (500ms, 30s, 2m, 1h, 1m30s); wins over the file
-  -v, --verbose      print every output line of the commands
+  -v, --verbose      print every output line of the commands above the live table
+  -q, --quiet        without a terminal, leave out what the commands print
       --ascii        use ASCII only (badges, spinner); also ASYNCJOBS_ASCII=1
       --plain        one line per event even on a terminal
   -n, --dry-run      list the jobs, do not run them
@@ -61,9 +62,11 @@ A YAML workflow:
   { name: slots } at the top or on a group declares the pools below it.
 
 On a terminal, run redraws a table of the jobs in place; otherwise it prints
-one line per event. Every run is recorded in a journal, .asyncjobs/<FILE's
-name>/ beside FILE (the last 20 runs), which --resume, runs and show read. Ctrl-C cancels the run cleanly (jobs cancelled, programs
-terminated, shutdown run); a second Ctrl-C exits at once.
+one line per event, and each line the commands print prefixed with [job].
+Every run is recorded in a journal, .asyncjobs/<FILE's name>/ beside FILE
+(the last 20 runs), which --resume, runs and show read. Ctrl-C cancels the
+run cleanly (jobs cancelled, programs terminated, shutdown run); a second
+Ctrl-C exits at once.
 
 Exit status: 0 success, 1 the run failed, 2 a usage or file error,
 130 interrupted.
@@ -76,13 +79,15 @@ export const COMMAND_HELP: Record<string, string> = {
 Runs the workflow in FILE. On a terminal, a table of the jobs is redrawn in
 place (badge, label, elapsed time, last output line, result or error) with
 the counts of done, running and idle jobs, the time elapsed and an estimate
-of the time left; otherwise one line is printed per event. If the run fails,
+of the time left; otherwise one line is printed per event, and each line the
+commands print, prefixed with [job] (--quiet leaves those out). If the run fails,
 the debrief follows: why, the listing, and each exception.
 
 Options:
   -w, --window N     run at most N jobs at once (0: no limit); wins over the file
   -t, --timeout D    give up after D (500ms, 30s, 2m, 1h, 1m30s); wins over the file
-  -v, --verbose      print every output line of the commands
+  -v, --verbose      print every output line of the commands above the live table
+  -q, --quiet        without a terminal, leave out what the commands print
       --ascii        use ASCII only (badges, spinner)
       --plain        one line per event even on a terminal
   -n, --dry-run      list the jobs, do not run them

@@ -7,10 +7,10 @@
  * @module @asyncjobs/cli
  */
 import type { PureScheduler } from "asyncjobs";
-import { loadScheduler } from "./cli.js";
+import { loadScheduler } from "./load-workflow.js";
 
 export { main } from "./cli.js";
-export { WorkflowError } from "./diagnostics.js";
+export { type Diagnostic, WorkflowError } from "./diagnostics.js";
 
 /** Options of {@link loadWorkflow}: what the command line's flags override. */
 export interface LoadWorkflowOptions {
@@ -35,6 +35,7 @@ export function loadWorkflow(
     window: options.window,
     timeout: options.timeout,
     verbose: false,
+    quiet: false,
     ascii: false,
     plain: true,
     dryRun: false,

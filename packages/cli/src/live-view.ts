@@ -8,6 +8,7 @@ import type { OutputStream } from "@asyncjobs/node";
 import { formatDuration } from "./duration.js";
 import { asciiText, attemptText, outcomeText, rowTime } from "./row-text.js";
 import type { Row, RowState, RunModel } from "./run-model.js";
+import { displayWidth, padToWidth, truncateToWidth } from "./text-width.js";
 
 /** The terminal the view draws on: process.stdout in the command line. */
 export interface LiveTerminal {
@@ -206,23 +207,27 @@ export class LiveView {
     return `${open}${segment.text}${close}`;
   }
 
-  /** Segments cut to `width` characters, then painted. */
+  /**
+   * Segments cut to `width` terminal columns, then painted. Columns, not
+   * characters: a line wider than the terminal wraps, and the next redraw,
+   * which moves up one row per line, would leave the extra rows behind.
+   */
   #fit(segments: Segment[], width: number): string {
     let left = width;
     let out = "";
     for (const segment of segments) {
       if (left <= 0) break;
       if (this.#options.ascii) segment.text = asciiText(segment.text);
-      const chars = Array.from(segment.text);
-      if (chars.length > left) {
+      const columns = displayWidth(segment.text);
+      if (columns > left) {
         out += this.#paint({
-          text: `${chars.slice(0, Math.max(0, left - 1)).join("")}${this.#options.ascii ? "~" : "…"}`,
+          text: truncateToWidth(segment.text, left, this.#options.ascii ? "~" : "…"),
           style: segment.style,
         });
         left = 0;
       } else {
         out += this.#paint(segment);
-        left -= chars.length;
+        left -= columns;
       }
     }
     return out;
@@ -231,8 +236,9 @@ export class LiveView {
   #frame(final: boolean): string[] {
     const model = this.#model;
     const now = performance.now();
-    const width = Math.max(20, (this.#term.columns ?? 80) - 1);
-    const height = Math.max(4, (this.#term.rows ?? 24) - 1);
+    // A terminal that does not know its size may say 0 (or nothing): 80×24 then.
+    const width = Math.max(20, (this.#term.columns || 80) - 1);
+    const height = Math.max(4, (this.#term.rows || 24) - 1);
     const spinner = this.#options.ascii ? ASCII_SPINNER : SPINNER;
     const spin = spinner[this.#tick % spinner.length]!;
 
@@ -243,16 +249,14 @@ export class LiveView {
     const hidden = model.rows.length - visible.length;
     const labelWidth = Math.min(
       32,
-      Math.max(8, ...visible.map((row) => Array.from(row.label).length + row.depth * 2)),
+      Math.max(8, ...visible.map((row) => displayWidth(row.label) + row.depth * 2)),
     );
     for (const row of visible) {
       const label = `${"  ".repeat(row.depth)}${row.label}`;
-      const padded =
-        Array.from(label).length > labelWidth
-          ? `${Array.from(label)
-              .slice(0, labelWidth - 1)
-              .join("")}…`
-          : label.padEnd(labelWidth);
+      const padded = padToWidth(
+        truncateToWidth(label, labelWidth, this.#options.ascii ? "~" : "…"),
+        labelWidth,
+      );
       const segments: Segment[] = [
         { text: `${row.job.reprShort()} `, style: badgeStyle(row.state) },
         { text: padded, style: row.group ? "bold" : undefined },

@@ -1,6 +1,8 @@
 /**
  * The output of `asyncjobs run` when standard output is not a terminal (CI,
- * pipes, files): one plain line per event, nothing redrawn.
+ * pipes, files): one plain line per event, nothing redrawn, and what the
+ * commands print, each line prefixed with its job's label (a CI log is all
+ * there is to read afterwards), unless told to be quiet.
  */
 import type { OutputStream } from "@asyncjobs/node";
 import { asciiText, attemptText, outcomeText, rowTime } from "./row-text.js";
@@ -26,18 +28,26 @@ export function stamp(ms: number): string {
   return (Math.max(0, ms) / 1000).toFixed(3).padStart(7, "0");
 }
 
-/** Prints one line per job event; with `verbose`, every output line of the commands too. */
+/** Options of {@link PlainView}. */
+export interface PlainViewOptions {
+  /** Leave out what the commands print: only the event lines. */
+  quiet?: boolean;
+  /** Only ASCII characters. */
+  ascii?: boolean;
+}
+
+/** Prints one line per job event, and every output line of the commands unless `quiet`. */
 export class PlainView {
   readonly #model: RunModel;
   readonly #out: TextOut;
-  readonly #verbose: boolean;
+  readonly #quiet: boolean;
   readonly #ascii: boolean;
   #detach: (() => void) | undefined;
 
-  constructor(model: RunModel, out: TextOut, options: { verbose?: boolean; ascii?: boolean } = {}) {
+  constructor(model: RunModel, out: TextOut, options: PlainViewOptions = {}) {
     this.#model = model;
     this.#out = out;
-    this.#verbose = options.verbose === true;
+    this.#quiet = options.quiet === true;
     this.#ascii = options.ascii === true;
   }
 
@@ -97,6 +107,6 @@ export class PlainView {
   }
 
   #onOutput(row: Row, line: string, _stream: OutputStream): void {
-    if (this.#verbose) this.#out.write(`[${row.path}] ${line}\n`);
+    if (!this.#quiet) this.#out.write(`[${row.path}] ${line}\n`);
   }
 }

@@ -6,8 +6,8 @@
 
 import { CommandJob, FileJournal } from "@asyncjobs/node";
 import { type AbstractJob, journalKey, type PureScheduler, type RunJournal } from "asyncjobs";
-import type { Invocation } from "./cli.js";
 import { formatDuration } from "./duration.js";
+import type { Invocation } from "./invocation.js";
 import { LiveView } from "./live-view.js";
 import { PlainView } from "./plain-view.js";
 import { RunModel } from "./run-model.js";
@@ -131,7 +131,7 @@ export async function runWorkflow(
         color: stdout.hasColors?.() === true,
         capture: [process.stdout, process.stderr],
       })
-    : new PlainView(model, stdout, { verbose: invocation.verbose, ascii });
+    : new PlainView(model, stdout, { quiet: invocation.quiet, ascii });
 
   const controller = new AbortController();
   let interrupted = false;

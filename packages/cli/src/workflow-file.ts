@@ -651,15 +651,23 @@ function remoteJob(
     );
   }
   const label = entry.label ?? entry.id;
-  return remote.ssh.remoteCommandJob(node, entry.run!, {
-    ...(label === undefined ? {} : { label }),
-    critical: entry.critical ?? true,
-    forever: entry.forever ?? false,
-    timeout: durationOf(entry.timeout) ?? null,
-    ...(own.cwd === undefined ? {} : { cwd: own.cwd }),
-    ...(own.env === undefined ? {} : { env: own.env }),
-    capture: entry.capture ?? false,
-    key,
-    ...extrasOf(entry),
-  });
+  try {
+    return remote.ssh.remoteCommandJob(node, entry.run!, {
+      ...(label === undefined ? {} : { label }),
+      critical: entry.critical ?? true,
+      forever: entry.forever ?? false,
+      timeout: durationOf(entry.timeout) ?? null,
+      ...(own.cwd === undefined ? {} : { cwd: own.cwd }),
+      ...(own.env === undefined ? {} : { env: own.env }),
+      capture: entry.capture ?? false,
+      key,
+      ...extrasOf(entry),
+    });
+  } catch (error) {
+    // A bad env name or an out-of-range duration, said of the job it is on.
+    throw new WorkflowError(
+      file,
+      `job ${entry.id ?? entry.label ?? "?"}: ${(error as Error).message}`,
+    );
+  }
 }

@@ -11,9 +11,6 @@ import { WorkflowError } from "./diagnostics.js";
 
 const TYPESCRIPT = /\.(c|m)?tsx?$/i;
 
-/** The module extensions `asyncjobs run` loads as code. */
-export const MODULE_EXTENSIONS = /\.(c|m)?(j|t)sx?$/i;
-
 /**
  * Imports a module, through tsx's `tsImport` for TypeScript: it compiles the
  * file and what it imports for this one import, as ESM or CommonJS as the

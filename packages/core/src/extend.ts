@@ -14,6 +14,7 @@
  * @module asyncjobs/extend
  */
 
+export type { PureScheduler } from "./engine/pure-scheduler.js";
 export { isScheduler, JOB_OPTION_NAMES } from "./jobs/abstract-job.js";
 export { describeValue, isPlainObject } from "./util/describe.js";
 export {

@@ -129,7 +129,13 @@ export function anyoneListens(scheduler: PureScheduler): boolean {
  * engine skips building events nobody would receive.
  */
 export class SchedulerEvents extends EventTarget {
-  #listeners = new Map<string, Set<unknown>>();
+  /**
+   * The listeners of each type, each with what was registered on the
+   * target for it: itself, or a wrapper that forgets it once it has fired
+   * (`once`). A listener is also forgotten when its `signal` aborts, so
+   * that `active` stays true only while somebody listens.
+   */
+  #listeners = new Map<string, Map<unknown, EventListener>>();
 
   /** Whether at least one listener is registered (for any type). */
   get active(): boolean {
@@ -154,14 +160,40 @@ export class SchedulerEvents extends EventTarget {
     options?: AddEventListenerOptions | boolean,
   ): void {
     if (listener === null) return;
+    const given = typeof options === "object" && options !== null ? options : undefined;
+    const signal = given?.signal;
+    // As on any EventTarget: an aborted signal adds nothing, a second add of
+    // the same listener changes nothing.
+    if (signal?.aborted) return;
+    let registered = this.#listeners.get(type);
+    if (registered?.has(listener)) return;
     listenerAdditions.count++;
-    let set = this.#listeners.get(type);
-    if (set === undefined) {
-      set = new Set();
-      this.#listeners.set(type, set);
+    if (registered === undefined) {
+      registered = new Map();
+      this.#listeners.set(type, registered);
     }
-    set.add(listener);
-    super.addEventListener(type, listener, options);
+    const call: EventListener =
+      typeof listener === "function"
+        ? (listener as EventListener)
+        : (event) => listener.handleEvent(event);
+    const target: EventListener =
+      given?.once === true
+        ? (event) => {
+            // Removed before it runs, as the target drops a `once` listener.
+            this.removeEventListener(type, listener);
+            call.call(this, event);
+          }
+        : call;
+    registered.set(listener, target);
+    if (signal !== undefined) {
+      signal.addEventListener("abort", () => this.removeEventListener(type, listener), {
+        once: true,
+      });
+    }
+    // Registered without options: `once` and `signal` are handled here, and
+    // capture means nothing outside a DOM tree (a listener is one entry per
+    // type, whatever its capture flag).
+    super.addEventListener(type, target);
   }
 
   /** Stops a listener added with {@link SchedulerEvents.addEventListener}. */
@@ -179,12 +211,21 @@ export class SchedulerEvents extends EventTarget {
   override removeEventListener(
     type: string,
     listener: EventListenerOrEventListenerObject | null,
-    options?: EventListenerOptions | boolean,
+    _options?: EventListenerOptions | boolean,
   ): void {
     if (listener === null) return;
-    const set = this.#listeners.get(type);
-    if (set?.delete(listener) && set.size === 0) this.#listeners.delete(type);
-    super.removeEventListener(type, listener, options);
+    const target = this.#forget(type, listener);
+    if (target !== undefined) super.removeEventListener(type, target);
+  }
+
+  /** Drops `listener` from the bookkeeping; returns what was registered for it on the target. */
+  #forget(type: string, listener: unknown): EventListener | undefined {
+    const registered = this.#listeners.get(type);
+    const target = registered?.get(listener);
+    if (target === undefined) return undefined;
+    registered!.delete(listener);
+    if (registered!.size === 0) this.#listeners.delete(type);
+    return target;
   }
 }
 

@@ -440,16 +440,25 @@ export class PureScheduler implements Iterable<AbstractJob> {
     }
   }
 
-  /** `2D + 3R + 4I = 9`: done, running (not done), and the rest. */
+  /**
+   * `2D + 3R + 4I = 9`: done, running (not done), and the rest; after a run
+   * that cancelled jobs, `+ 1C` counts them apart from the running ones.
+   */
   stats(): string {
-    const { done, ongoing, idle } = countStates(this);
-    return `${done}D + ${ongoing}R + ${idle}I = ${this._members.size}`;
+    const { done, ongoing, idle, cancelled } = countStates(this);
+    const more = cancelled > 0 ? ` + ${cancelled}C` : "";
+    return `${done}D + ${ongoing}R + ${idle}I${more} = ${this._members.size}`;
   }
 
-  /** `Scheduler with 2 done + 3 ongoing + 4 idle = 9 job(s)` */
+  /**
+   * `PureScheduler with 2 done + 3 ongoing + 4 idle = 9 job(s)`, named after
+   * the object's own class (`Scheduler`, or a subclass's name); after a run
+   * that cancelled jobs, `+ 1 cancelled` counts them apart from the ongoing.
+   */
   toString(): string {
-    const { done, ongoing, idle } = countStates(this);
-    return `Scheduler with ${done} done + ${ongoing} ongoing + ${idle} idle = ${this._members.size} job(s)`;
+    const { done, ongoing, idle, cancelled } = countStates(this);
+    const more = cancelled > 0 ? ` + ${cancelled} cancelled` : "";
+    return `${this.constructor.name} with ${done} done + ${ongoing} ongoing + ${idle} idle${more} = ${this._members.size} job(s)`;
   }
 
   /** For `console.log` in Node. */
@@ -527,8 +536,10 @@ export class PureScheduler implements Iterable<AbstractJob> {
   }
 
   /**
-   * Every job, nested ones included (depth first). Nested schedulers
-   * themselves are yielded too when `scanSchedulers` is true.
+   * Every job, nested ones included (depth first). With `scanSchedulers`,
+   * the schedulers are yielded too, each before its jobs: the nested ones,
+   * and this one first when it is itself a job (a {@link Scheduler}; a
+   * PureScheduler is not a job, so it does not appear).
    */
   *iterateJobs(options?: { scanSchedulers?: boolean }): Iterable<AbstractJob> {
     const given = checkOptions<{ scanSchedulers?: boolean }>(
@@ -542,9 +553,10 @@ export class PureScheduler implements Iterable<AbstractJob> {
       given.scanSchedulers,
       false,
     );
+    if (scanSchedulers && this instanceof AbstractJobClass) yield this;
     for (const job of this._members) {
       if (isScheduler(job)) {
-        if (scanSchedulers) yield job;
+        // A nested scheduler yields itself first when scanSchedulers is set.
         yield* job.iterateJobs({ scanSchedulers });
       } else {
         yield job;
@@ -603,11 +615,14 @@ export class PureScheduler implements Iterable<AbstractJob> {
     this.remove(job);
   }
 
-  /** Keeps only the given jobs, then drops requirements on the removed ones. */
+  /**
+   * Keeps only the given jobs, then drops requirements on the removed ones.
+   * Given jobs that are not in this scheduler are ignored, as in the
+   * original.
+   */
   keepOnly(jobs: Iterable<AbstractJob>): void {
     // Checked first: a wrong argument would otherwise empty the scheduler.
     const keep = new Set(iterableOfJobs("keepOnly()", "jobs", jobs));
-    checkMembers(this, "keepOnly()", [...keep]);
     const leaving = this._busy ? [...this._members].find((job) => !keep.has(job)) : undefined;
     if (leaving !== undefined) {
       throw new Error(
@@ -780,14 +795,28 @@ function checkFilename(where: string, filename: unknown): void {
   }
 }
 
-function countStates(scheduler: PureScheduler): { done: number; ongoing: number; idle: number } {
+function countStates(scheduler: PureScheduler): {
+  done: number;
+  ongoing: number;
+  idle: number;
+  cancelled: number;
+} {
   let done = 0;
   let ongoing = 0;
+  let cancelled = 0;
   for (const job of scheduler._members) {
     if (job._state === DONE) done++;
-    else if (job._state === RUNNING) ongoing++;
+    else if (job._state === RUNNING) {
+      if (job.isCancelled()) cancelled++;
+      else ongoing++;
+    }
   }
-  return { done, ongoing, idle: scheduler._members.size - done - ongoing };
+  return {
+    done,
+    ongoing,
+    idle: scheduler._members.size - done - ongoing - cancelled,
+    cancelled,
+  };
 }
 
 /** A job that has run (here before, or elsewhere) means the scheduler's jobs are no longer all fresh. */

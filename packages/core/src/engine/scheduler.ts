@@ -38,7 +38,7 @@ export interface Scheduler extends PureScheduler {
   run(options?: RunOptions | JobContext): Promise<boolean>;
   /** See {@link PureScheduler.shutdown}. */
   shutdown(): Promise<boolean>;
-  /** `Scheduler with 2 done + 3 ongoing + 4 idle = 9 job(s)` */
+  /** `Scheduler with 2 done + 3 ongoing + 4 idle = 9 job(s)`, named after the object's class. */
   toString(): string;
 }
 
@@ -119,7 +119,7 @@ export class Scheduler extends AbstractJob<boolean> {
     return PureScheduler.prototype.shutdown.call(this);
   }
 
-  /** `Scheduler with 2 done + 3 ongoing + 4 idle = 9 job(s)` */
+  /** `Scheduler with 2 done + 3 ongoing + 4 idle = 9 job(s)`, named after the object's class. */
   override toString(): string {
     return PureScheduler.prototype.toString.call(this);
   }

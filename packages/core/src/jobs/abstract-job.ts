@@ -156,7 +156,7 @@ export const RAISED_BIT = RAISED;
  * @typeParam T - what `run` resolves with, returned by {@link AbstractJob.result}.
  */
 export abstract class AbstractJob<T = unknown> {
-  /** Shown in listings and graphs; falls back to {@link AbstractJob.textLabel}. */
+  /** Shown in listings and graphs; falls back to `textLabel()`. */
   declare label: string | undefined;
 
   // Engine state. Kept as plain fields on the job (no side tables) so that a

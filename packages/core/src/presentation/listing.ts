@@ -118,18 +118,36 @@ function howMany(count: number, what: string): string {
   return count === 1 ? `1 is ${what}` : `${count} are ${what}`;
 }
 
-/** The counts line of `debrief()`, over the scheduler's own jobs (as `stats()` counts). */
+/**
+ * The counts line of `debrief()`. It counts the jobs the listing shows at
+ * every depth, nested schedulers aside (their state is that of their jobs),
+ * as the live view of the command line does, and says how many schedulers
+ * hold them when some are nested. Cancelled jobs are counted apart: they are
+ * not ongoing once the run is over.
+ */
 function countsLine(scheduler: PureScheduler): string {
+  let total = 0;
+  let schedulers = 1;
   let done = 0;
   let ongoing = 0;
-  for (const job of scheduler._members) {
+  let cancelled = 0;
+  for (const job of scheduler.iterateJobs({ scanSchedulers: true })) {
+    if ((job as unknown) === scheduler) continue;
+    if (isScheduler(job)) {
+      schedulers++;
+      continue;
+    }
+    total++;
     if (job.isDone()) done++;
+    else if (job.isCancelled()) cancelled++;
     else if (job.isRunning()) ongoing++;
   }
-  const idle = scheduler._members.size - done - ongoing;
+  const idle = total - done - ongoing - cancelled;
+  const where = schedulers > 1 ? ` in ${schedulers} schedulers` : "";
+  const more = cancelled > 0 ? `, ${howMany(cancelled, "cancelled")}` : "";
   return (
-    `scheduler has a total of ${scheduler._members.size} job(s): ${howMany(done, "done")}, ` +
-    `${howMany(ongoing, "ongoing")}, ${howMany(idle, "idle (or scheduled but not running)")}`
+    `scheduler has a total of ${total} job(s)${where}: ${howMany(done, "done")}, ` +
+    `${howMany(ongoing, "ongoing")}, ${howMany(idle, "idle (or scheduled but not running)")}${more}`
   );
 }
 
@@ -149,8 +167,9 @@ function describeError(error: unknown): string {
 /** The exceptions part of `debrief()`: every job that raised, nested ones too, critical first. */
 function exceptionLines(scheduler: PureScheduler): string[] {
   // Not raisedException() !== undefined: a job may throw undefined itself.
+  // The scheduler itself (yielded when it is a job) is not one of its jobs.
   const failed = [...scheduler.iterateJobs({ scanSchedulers: true })].filter(
-    (job) => job.isDone() && job._raised,
+    (job) => (job as unknown) !== scheduler && job.isDone() && job._raised,
   );
   if (failed.length === 0) return [];
   const byId = (a: AbstractJob, b: AbstractJob): number => a.reprId().localeCompare(b.reprId());

@@ -24,8 +24,9 @@ function blank(symbol: string): string {
 }
 
 /**
- * The four-symbol badge: critical, outcome, lifecycle, forever, separated
- * by spaces (7 characters in Unicode, 8 in ASCII where the outcome takes 2).
+ * The four-symbol badge: critical, outcome, lifecycle (idle, scheduled,
+ * running, done, and beyond the original skipped and cancelled), forever,
+ * separated by spaces (7 characters in Unicode, 8 in ASCII where the outcome takes 2).
  */
 export function reprShort(job: AbstractJob, symbols: BadgeSymbols = currentSymbols()): string {
   const critical = job.critical ? symbols.critical : blank(symbols.critical);
@@ -35,7 +36,9 @@ export function reprShort(job: AbstractJob, symbols: BadgeSymbols = currentSymbo
   else if (job._state >= RUNNING) outcome = symbols.fine;
   let lifecycle = symbols.idle;
   if (job._state === DONE) lifecycle = job.isResumed() ? symbols.resumed : symbols.done;
-  else if (job._state === RUNNING) lifecycle = symbols.running;
+  // A cancelled job stays running, never done: the badge tells it apart.
+  else if (job._state === RUNNING)
+    lifecycle = job.isCancelled() ? symbols.cancelled : symbols.running;
   else if (job._state === SCHEDULED) lifecycle = symbols.scheduled;
   else if (job._state === SKIPPED) lifecycle = symbols.skipped;
   const forever = job.forever ? symbols.forever : blank(symbols.forever);

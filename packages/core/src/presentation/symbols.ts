@@ -22,6 +22,8 @@ export interface BadgeSymbols {
   readonly done: string;
   /** Position 3: skipped (its trigger rule was not met; it never ran). */
   readonly skipped: string;
+  /** Position 3: cancelled by its scheduler while it ran (its signal aborted). */
+  readonly cancelled: string;
   /** Position 3: resumed (done in an earlier run; its result came from the journal). */
   readonly resumed: string;
   /** Position 4: the job runs forever. */
@@ -38,6 +40,7 @@ export const UNICODE_SYMBOLS: BadgeSymbols = Object.freeze({
   running: "↺",
   done: "☓",
   skipped: "⊘",
+  cancelled: "⊗",
   resumed: "↷",
   forever: "∞",
 });
@@ -52,6 +55,7 @@ export const ASCII_SYMBOLS: BadgeSymbols = Object.freeze({
   running: "o",
   done: "x",
   skipped: "-",
+  cancelled: "/",
   resumed: "=",
   forever: "8",
 });

@@ -53,7 +53,8 @@ export class Watch {
 
   /**
    * @param message - when given, printed at once, preceded by the elapsed
-   *   time (and/or the wall clock, per `options`).
+   *   time (and/or the wall clock, per `options`); not printed when both
+   *   are turned off.
    */
   constructor(message?: string | null, options?: WatchOptions | null) {
     if (message !== undefined && message !== null && typeof message !== "string") {
@@ -62,7 +63,8 @@ export class Watch {
     const given = checkOptions<WatchOptions>("Watch()", options ?? undefined, WATCH_OPTION_NAMES);
     const showElapsed = checkBoolean("Watch()", "showElapsed", given.showElapsed, true);
     const showWallClock = checkBoolean("Watch()", "showWallClock", given.showWallClock, false);
-    if (message !== undefined && message !== null) {
+    // With neither time shown, the original prints nothing at all.
+    if (message !== undefined && message !== null && (showElapsed || showWallClock)) {
       if (showWallClock) Watch.printWallClock();
       if (showElapsed) this.printElapsed();
       writeOut(` ${message}\n`);
