@@ -49,10 +49,10 @@ function transcript(): string {
       statuses.push(result.status);
       text += `$ asyncjobs ${args.join(" ")}\n${result.stdout}${result.stderr}`;
     };
-    run("run", "ci.yaml", "--plain");
+    run("run", "ci.yaml", "--plain", "--quiet");
     writeFileSync(join(dir, "tests-fixed"), "");
     text += "$ touch tests-fixed\n";
-    run("run", "ci.yaml", "--resume", "--plain");
+    run("run", "ci.yaml", "--resume", "--plain", "--quiet");
     run("runs", "ci.yaml");
     run("show", "ci.yaml", "2");
     assert.deepEqual(statuses, [1, 0, 0, 0], text);
