@@ -50,6 +50,7 @@ export interface JournalRun {
 
 /** What `asyncjobs runs` shows of a run. */
 export interface JournalRunSummary {
+  /** The run's id (its file name without `.jsonl`). */
   readonly id: string;
   /** Wall-clock start, in milliseconds since the epoch. */
   readonly started: number;

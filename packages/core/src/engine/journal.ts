@@ -34,7 +34,9 @@ export interface JournalJobInfo {
   readonly group?: string;
   /** Present (true) when the job is a nested scheduler: its jobs follow, with it as their group. */
   readonly scheduler?: true;
+  /** Whether its failure stops the run. */
   readonly critical: boolean;
+  /** Whether it runs until the others are done (a service). */
   readonly forever: boolean;
   /** The keys of the jobs it requires. */
   readonly requires: readonly string[];
@@ -46,6 +48,7 @@ export interface JournalJobInfo {
 
 /** The first record of a run. */
 export interface RunStartRecord {
+  /** What the record is. */
   readonly type: "run-start";
   /** Always {@link JOURNAL_FORMAT_VERSION} for the records this version writes. */
   readonly v: number;
@@ -61,8 +64,11 @@ export interface RunStartRecord {
 
 /** A job started (not written for a resumed job). */
 export interface JobStartRecord {
+  /** What the record is. */
   readonly type: "job-start";
+  /** Wall-clock time, in milliseconds since the epoch. */
   readonly time: number;
+  /** The job's key. */
   readonly key: string;
   /** The attempt, from 1 (more after retries). */
   readonly attempt: number;
@@ -70,9 +76,13 @@ export interface JobStartRecord {
 
 /** A job ended, or was resumed, cancelled or skipped. */
 export interface JobEndRecord {
+  /** What the record is. */
   readonly type: "job-end";
+  /** Wall-clock time, in milliseconds since the epoch. */
   readonly time: number;
+  /** The job's key. */
   readonly key: string;
+  /** How the job ended. */
   readonly outcome: JournalOutcome;
   /** The fingerprint of the job's definition in this run. */
   readonly fingerprint: string;
@@ -91,8 +101,11 @@ export interface JobEndRecord {
 
 /** The last record of a run that ended (a run killed outright has none). */
 export interface RunEndRecord {
+  /** What the record is. */
   readonly type: "run-end";
+  /** Wall-clock time, in milliseconds since the epoch. */
   readonly time: number;
+  /** Whether the run succeeded (what `run()` resolved with). */
   readonly ok: boolean;
   /** `fine`, `timeout`, `critical` or `aborted`. */
   readonly status: string;
