@@ -340,3 +340,32 @@ ${job("c", "    requires: meet\n")}
     }
   });
 });
+
+describe("asyncjobs run on a workflow module whose jobs cannot be told apart", () => {
+  test("runs without a journal, says why, and refuses --resume", async () => {
+    // Inside the repository, so that the module finds the packages.
+    const dir = join(ROOT, "tmp", `journal-module-${process.pid}`);
+    const { mkdir } = await import("node:fs/promises");
+    await mkdir(dir, { recursive: true });
+    try {
+      const file = join(dir, "flow.mjs");
+      await writeFile(
+        file,
+        'import { Job, Scheduler } from "asyncjobs";\n' +
+          'export default new Scheduler(new Job(() => 1), new Job(() => 2, { label: "x" }));\n',
+      );
+      const plain = await cli("run", file, "--plain");
+      assert.equal(plain.code, 0, plain.stderr);
+      assert.match(
+        plain.stderr,
+        /this run is not journaled: job "Job\[anonymous \(\.\.\.\)\]" has neither a key nor a label/,
+      );
+      assert.equal(existsSync(join(dir, ".asyncjobs")), false);
+      const resumed = await cli("run", file, "--resume", "--plain");
+      assert.equal(resumed.code, 2);
+      assert.match(resumed.stderr, /cannot resume: job .* has neither a key nor a label/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

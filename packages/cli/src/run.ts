@@ -5,7 +5,7 @@
  */
 
 import { CommandJob, FileJournal } from "@asyncjobs/node";
-import { type AbstractJob, journalKey, type PureScheduler, type RunJournal } from "asyncjobs";
+import type { AbstractJob, PureScheduler, RunJournal } from "asyncjobs";
 import { formatDuration } from "./duration.js";
 import type { Invocation } from "./invocation.js";
 import { LiveView } from "./live-view.js";
@@ -97,7 +97,8 @@ function tailOf(job: AbstractJob | undefined): string[] {
 function journalWithTails(files: FileJournal, scheduler: PureScheduler): RunJournal {
   const byKey = new Map<string, AbstractJob>();
   for (const job of scheduler.iterateJobs()) {
-    const key = journalKey(job);
+    // The job's own accessors: a workflow module may bring its own copy of the core.
+    const key = job.key ?? job.label;
     if (key !== undefined) byKey.set(key, job);
   }
   return {
@@ -112,6 +113,25 @@ function journalWithTails(files: FileJournal, scheduler: PureScheduler): RunJour
     },
     close: () => files.close(),
   };
+}
+
+/**
+ * Why the jobs of a workflow module cannot be told apart in a journal (a
+ * job with neither key nor label, or two with one key), or undefined when
+ * they can. YAML workflows always can: their jobs get keys from their ids.
+ */
+function unjournaled(scheduler: PureScheduler): string | undefined {
+  const seen = new Map<string, AbstractJob>();
+  for (const job of scheduler.iterateJobs()) {
+    // The job's own accessors: a workflow module may bring its own copy of the core.
+    const key = job.key ?? job.label;
+    if (key === undefined) {
+      return `job "${job.label ?? job.textLabel() ?? "NOLABEL"}" has neither a key nor a label (give each job a key or label)`;
+    }
+    if (seen.has(key)) return `two jobs have the key "${key}" (give each job a key of its own)`;
+    seen.set(key, job);
+  }
+  return undefined;
 }
 
 /** Runs `scheduler` for the command line; resolves with the exit status. */
@@ -155,9 +175,14 @@ export async function runWorkflow(
   stopListening = listenForInterrupts(onInterrupt, live);
 
   const files = FileJournal.forWorkflow(invocation.file);
+  const problem = unjournaled(scheduler);
+  if (problem !== undefined && !invocation.resume) {
+    process.stderr.write(`asyncjobs: this run is not journaled: ${problem}\n`);
+  }
   if (invocation.resume) {
     let last: string | undefined;
     try {
+      if (problem !== undefined) throw new Error(problem);
       last = files.lastRun()?.id;
     } catch (error) {
       stopListening();
@@ -171,13 +196,17 @@ export async function runWorkflow(
         : `asyncjobs: resuming from run ${last}\n`,
     );
   }
-  const journal = journalWithTails(files, scheduler);
+  const journal = problem === undefined ? journalWithTails(files, scheduler) : undefined;
 
   view.start();
   let ok = false;
   let refused: unknown;
   try {
-    ok = await scheduler.run({ signal: controller.signal, journal, resume: invocation.resume });
+    ok = await scheduler.run(
+      journal === undefined
+        ? { signal: controller.signal }
+        : { signal: controller.signal, journal, resume: invocation.resume },
+    );
   } catch (error) {
     // A critical scheduler rejects when its run fails; before it starts, it
     // rejects on a graph it cannot run.
