@@ -1,8 +1,9 @@
 /**
  * docs/journal.md shows a real transcript of a run, a fix and a resume of
- * examples/resume-workflow.yaml. This runs it again and compares, timings,
- * dates and run ids aside. `UPDATE_DOCS=1` writes the fresh transcript into
- * the page instead.
+ * examples/resume-workflow.yaml, kept in docs/listings/resume-transcript.txt
+ * (docs.test.ts checks that the page shows that file). This runs it again
+ * and compares, timings, dates and run ids aside. `UPDATE_DOCS=1` writes
+ * the fresh transcript into the file instead.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -14,9 +15,7 @@ import { fileURLToPath } from "node:url";
 import { CLI } from "./cli-program.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const PAGE = join(ROOT, "docs", "journal.md");
-const START = "<!-- resume-transcript:start -->";
-const END = "<!-- resume-transcript:end -->";
+const LISTING = join(ROOT, "docs", "listings", "resume-transcript.txt");
 
 /** Node's arguments for the command line, usable from any folder. */
 const program = CLI.map((arg) =>
@@ -73,29 +72,13 @@ function normalise(text: string): string {
     .trimEnd();
 }
 
-function pageBlock(page: string): string {
-  const start = page.indexOf(START);
-  const end = page.indexOf(END);
-  assert.ok(start >= 0 && end > start, `docs/journal.md lacks ${START} ... ${END}`);
-  return page
-    .slice(start + START.length, end)
-    .replace(/^\s*```text\n/, "")
-    .replace(/```\s*$/, "");
-}
-
 describe("docs/journal.md", () => {
   it("shows the transcript that examples/resume-workflow.yaml gives", () => {
     const fresh = transcript();
-    const page = readFileSync(PAGE, "utf8");
     if (process.env.UPDATE_DOCS === "1") {
-      const start = page.indexOf(START);
-      const end = page.indexOf(END);
-      writeFileSync(
-        PAGE,
-        `${page.slice(0, start + START.length)}\n\`\`\`text\n${fresh}\`\`\`\n${page.slice(end)}`,
-      );
+      writeFileSync(LISTING, fresh);
       return;
     }
-    assert.equal(normalise(pageBlock(page)), normalise(fresh));
+    assert.equal(normalise(readFileSync(LISTING, "utf8")), normalise(fresh));
   });
 });
