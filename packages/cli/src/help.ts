@@ -29,6 +29,10 @@ Options of run:
       --plain        one line per event even on a terminal
   -n, --dry-run      list the jobs, do not run them
   -r, --resume       run only what did not succeed in the last run, or changed
+      --ui           serve a live view of the run in the browser; prints its URL
+      --port N       (with --ui) the port to listen on; default: any free one
+      --host ADDR    (with --ui) the address to listen on; default: 127.0.0.1
+      --report FILE  once the run is over, write an HTML report to FILE
 
 Other options:
   -d, --details      (list) show each job's details, e.g. its full command line
@@ -94,6 +98,10 @@ Options:
   -r, --resume       run again only the jobs that did not succeed in the last
                      run, or whose definition (or a requirement's) changed;
                      the others keep their recorded results
+      --ui           serve a live view of the run in the browser; prints its URL
+      --port N       (with --ui) the port to listen on; default: any free one
+      --host ADDR    (with --ui) the address to listen on; default: 127.0.0.1
+      --report FILE  once the run is over, write an HTML report to FILE
 
 Every run is recorded in .asyncjobs/<FILE's name>/ beside FILE.
 Ctrl-C cancels the run cleanly; a second Ctrl-C exits at once.
