@@ -24,16 +24,36 @@ const OPTIONS = {
   ascii: { type: "boolean" },
   plain: { type: "boolean" },
   "dry-run": { type: "boolean", short: "n" },
+  resume: { type: "boolean", short: "r" },
   details: { type: "boolean", short: "d" },
   output: { type: "string", short: "o" },
   format: { type: "string", short: "f" },
+  ui: { type: "boolean" },
+  port: { type: "string" },
+  host: { type: "string" },
+  report: { type: "string" },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
 
 /** Which options each command takes (help and version go everywhere). */
 const ALLOWED: Record<string, readonly OptionName[]> = {
-  run: ["window", "timeout", "verbose", "quiet", "ascii", "plain", "dry-run"],
+  run: [
+    "window",
+    "timeout",
+    "verbose",
+    "quiet",
+    "ascii",
+    "plain",
+    "dry-run",
+    "ui",
+    "port",
+    "host",
+    "report",
+    "resume",
+  ],
+  runs: [],
+  show: ["ascii"],
   list: ["details", "ascii"],
   check: [],
   graph: ["output", "format"],
@@ -63,10 +83,14 @@ export function parseCommandLine(argv: readonly string[]): Invocation | { print:
     return { print: text };
   }
   if (values.help) return { print: (command && COMMAND_HELP[command]) || MAIN_HELP };
-  if (command === undefined) throw new UsageError("missing a command: run, list, check or graph");
+  if (command === undefined) {
+    throw new UsageError("missing a command: run, list, check, graph, runs or show");
+  }
   const allowed = ALLOWED[command];
   if (allowed === undefined) {
-    throw new UsageError(`unknown command "${command}": expected run, list, check, graph or help`);
+    throw new UsageError(
+      `unknown command "${command}": expected run, list, check, graph, runs, show or help`,
+    );
   }
   for (const [name, value] of Object.entries(values)) {
     if (value === undefined || name === "help" || name === "version") continue;
@@ -78,7 +102,14 @@ export function parseCommandLine(argv: readonly string[]): Invocation | { print:
     throw new UsageError(`${command}: --quiet and --verbose contradict each other`);
   }
   if (rest.length === 0) throw new UsageError(`${command}: missing the workflow FILE`);
-  if (rest.length > 1) throw new UsageError(`${command}: one FILE only, got ${rest.join(" ")}`);
+  const most = command === "show" ? 2 : 1;
+  if (rest.length > most) {
+    throw new UsageError(
+      command === "show"
+        ? `show: FILE and at most one RUN, got ${rest.join(" ")}`
+        : `${command}: one FILE only, got ${rest.join(" ")}`,
+    );
+  }
   const invocation: Invocation = {
     command,
     file: rest[0]!,
@@ -87,6 +118,8 @@ export function parseCommandLine(argv: readonly string[]): Invocation | { print:
     ascii: values.ascii === true,
     plain: values.plain === true,
     dryRun: values["dry-run"] === true,
+    resume: values.resume === true,
+    run: rest[1],
     details: values.details === true,
     output: values.output,
     format: values.format,
@@ -104,6 +137,25 @@ export function parseCommandLine(argv: readonly string[]): Invocation | { print:
       throw new UsageError(`--timeout expects ${DURATION_HINT}, got "${values.timeout}"`);
     }
     invocation.timeout = timeout;
+  }
+  if (values.ui === true) invocation.ui = true;
+  if (values.port !== undefined) {
+    const port = Number(values.port);
+    if (!/^\d+$/.test(values.port) || port > 65535) {
+      throw new UsageError(`--port expects a port number 0-65535, got "${values.port}"`);
+    }
+    invocation.port = port;
+  }
+  if (values.host !== undefined) {
+    if (values.host === "") throw new UsageError("--host expects an address, got nothing");
+    invocation.host = values.host;
+  }
+  if ((values.port !== undefined || values.host !== undefined) && values.ui !== true) {
+    throw new UsageError(`--${values.port !== undefined ? "port" : "host"} goes with --ui`);
+  }
+  if (values.report !== undefined) {
+    if (values.report === "") throw new UsageError("--report expects a file name, got nothing");
+    invocation.report = values.report;
   }
   if (values.format !== undefined && !["dot", "mmd"].includes(values.format)) {
     throw new UsageError(`--format expects dot or mmd, got "${values.format}"`);
@@ -127,6 +179,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await (await import("./commands.js")).list(invocation);
       case "graph":
         return await (await import("./commands.js")).graph(invocation);
+      case "runs":
+        return (await import("./journal-commands.js")).listRuns(invocation.file);
+      case "show":
+        return (await import("./journal-commands.js")).showRun(invocation.file, invocation.run);
       default: {
         const scheduler = await loadScheduler(invocation);
         if (invocation.dryRun) {

@@ -23,7 +23,18 @@ export interface Invocation {
   ascii: boolean;
   plain: boolean;
   dryRun: boolean;
+  /** `run --resume`: keep the results of what succeeded last time, unchanged. */
+  resume: boolean;
+  /** `show`: the run to show (a number or an id), if given. */
+  run?: string | undefined;
   details: boolean;
   output?: string | undefined;
   format?: string | undefined;
+  /** Serve the browser view of the run. */
+  ui?: boolean;
+  /** Its port (0: any free one) and address. */
+  port?: number | undefined;
+  host?: string | undefined;
+  /** Where to write the HTML report once the run is over. */
+  report?: string | undefined;
 }

@@ -4,8 +4,8 @@
  * run failed, the debrief.
  */
 
-import { CommandJob } from "@asyncjobs/node";
-import type { PureScheduler } from "asyncjobs";
+import { CommandJob, FileJournal } from "@asyncjobs/node";
+import type { AbstractJob, PureScheduler, RunJournal } from "asyncjobs";
 import { formatDuration } from "./duration.js";
 import type { Invocation } from "./invocation.js";
 import { LiveView } from "./live-view.js";
@@ -82,6 +82,133 @@ function listenForInterrupts(onInterrupt: (reason: string) => void, keys: boolea
   };
 }
 
+/** The last lines a failed job left on its standard error, when its error keeps them. */
+function tailOf(job: AbstractJob | undefined): string[] {
+  const error = job?.raisedException() as { stderr?: unknown } | undefined;
+  const lines = error?.stderr;
+  if (!Array.isArray(lines)) return [];
+  return lines.filter((line): line is string => typeof line === "string");
+}
+
+/**
+ * The workflow's file journal, with the last lines of output of each job
+ * that fails added to its end record, for `asyncjobs show`.
+ */
+function journalWithTails(files: FileJournal, scheduler: PureScheduler): RunJournal {
+  const byKey = new Map<string, AbstractJob>();
+  for (const job of scheduler.iterateJobs()) {
+    // The job's own accessors: a workflow module may bring its own copy of the core.
+    const key = job.key ?? job.label;
+    if (key !== undefined) byKey.set(key, job);
+  }
+  return {
+    load: () => files.load(),
+    record(record) {
+      if (record.type === "job-end" && record.outcome === "failed") {
+        const tail = tailOf(byKey.get(record.key));
+        files.record(tail.length > 0 ? { ...record, tail } : record);
+        return;
+      }
+      files.record(record);
+    },
+    close: () => files.close(),
+  };
+}
+
+/**
+ * Why the jobs of a workflow module cannot be told apart in a journal (a
+ * job with neither key nor label, or two with one key), or undefined when
+ * they can. YAML workflows always can: their jobs get keys from their ids.
+ */
+function unjournaled(scheduler: PureScheduler): string | undefined {
+  const seen = new Map<string, AbstractJob>();
+  for (const job of scheduler.iterateJobs()) {
+    // The job's own accessors: a workflow module may bring its own copy of the core.
+    const key = job.key ?? job.label;
+    if (key === undefined) {
+      return `job "${job.label ?? job.textLabel() ?? "NOLABEL"}" has neither a key nor a label (give each job a key or label)`;
+    }
+    if (seen.has(key)) return `two jobs have the key "${key}" (give each job a key of its own)`;
+    seen.set(key, job);
+  }
+  return undefined;
+}
+
+/** The browser view and the report, when asked for. */
+interface BrowserParts {
+  /** Writes the report (when the run started) and stops watching. */
+  finish(ran: boolean): Promise<void>;
+  /**
+   * Closes the server; with `linger`, only once Ctrl-C is pressed, so that
+   * the person at the terminal can look at the finished run.
+   */
+  close(linger: boolean): Promise<void>;
+}
+
+/**
+ * Loads @asyncjobs/ui (only now: a run without --ui or --report never
+ * loads it), starts watching the run, and serves the view with --ui.
+ */
+async function startBrowserParts(
+  scheduler: PureScheduler,
+  invocation: Invocation,
+  onCancel: () => void,
+): Promise<BrowserParts> {
+  const ui = await import("@asyncjobs/ui");
+  const watch = ui.watchRun(scheduler);
+  let view: Awaited<ReturnType<typeof ui.serve>> | undefined;
+  if (invocation.ui === true) {
+    try {
+      view = await ui.serve(watch, {
+        port: invocation.port ?? 0,
+        ...(invocation.host === undefined ? {} : { host: invocation.host }),
+        title: titleOf(scheduler, invocation.file),
+        onCancel,
+      });
+    } catch (error) {
+      watch.stop();
+      throw error;
+    }
+    process.stderr.write(`asyncjobs: watch the run at ${view.url}\n`);
+  }
+  return {
+    async finish(ran) {
+      const report = invocation.report;
+      try {
+        if (report !== undefined && ran) {
+          try {
+            await ui.writeReport(watch, report, { title: titleOf(scheduler, invocation.file) });
+            process.stderr.write(`asyncjobs: wrote the report ${report}\n`);
+          } catch (error) {
+            const message = error instanceof Error ? error.message : String(error);
+            process.stderr.write(`asyncjobs: cannot write the report ${report}: ${message}\n`);
+          }
+        }
+      } finally {
+        watch.stop();
+      }
+    },
+    async close(linger) {
+      if (view === undefined) return;
+      if (linger) {
+        process.stderr.write(
+          `asyncjobs: the run is over; its page stays at ${view.url} until Ctrl-C\n`,
+        );
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            process.off("SIGINT", done);
+            process.off("SIGTERM", done);
+            resolve();
+          };
+          process.on("SIGINT", done);
+          process.on("SIGTERM", done);
+        });
+      }
+      await view.close();
+    },
+  };
+}
+
 /** Runs `scheduler` for the command line; resolves with the exit status. */
 export async function runWorkflow(
   scheduler: PureScheduler,
@@ -122,11 +249,56 @@ export async function runWorkflow(
   };
   stopListening = listenForInterrupts(onInterrupt, live);
 
+  const files = FileJournal.forWorkflow(invocation.file);
+  const problem = unjournaled(scheduler);
+  if (problem !== undefined && !invocation.resume) {
+    process.stderr.write(`asyncjobs: this run is not journaled: ${problem}\n`);
+  }
+  if (invocation.resume) {
+    let last: string | undefined;
+    try {
+      if (problem !== undefined) throw new Error(problem);
+      last = files.lastRun()?.id;
+    } catch (error) {
+      stopListening();
+      process.off("exit", killOnExit);
+      process.stderr.write(`${invocation.file}: cannot resume: ${(error as Error).message}\n`);
+      return 2;
+    }
+    stdout.write(
+      last === undefined
+        ? `asyncjobs: no earlier run of ${invocation.file} in its journal: running every job\n`
+        : `asyncjobs: resuming from run ${last}\n`,
+    );
+  }
+  const journal = problem === undefined ? journalWithTails(files, scheduler) : undefined;
+
   view.start();
+  // After the terminal view, so that the browser's copy of the output wraps
+  // the terminal's sink rather than being replaced by it.
+  let browser: BrowserParts | undefined;
+  if (invocation.ui === true || invocation.report !== undefined) {
+    try {
+      browser = await startBrowserParts(scheduler, invocation, () =>
+        onInterrupt("cancelled from the browser view"),
+      );
+    } catch (error) {
+      view.stop();
+      stopListening();
+      process.off("exit", killOnExit);
+      const message = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`asyncjobs: cannot serve the browser view: ${message}\n`);
+      return 1;
+    }
+  }
   let ok = false;
   let refused: unknown;
   try {
-    ok = await scheduler.run({ signal: controller.signal });
+    ok = await scheduler.run(
+      journal === undefined
+        ? { signal: controller.signal }
+        : { signal: controller.signal, journal, resume: invocation.resume },
+    );
   } catch (error) {
     // A critical scheduler rejects when its run fails; before it starts, it
     // rejects on a graph it cannot run.
@@ -134,31 +306,40 @@ export async function runWorkflow(
   }
   await CommandJob.whenAllGone();
   await closeSshConnections();
+  if (browser !== undefined) await browser.finish(model.started !== undefined);
   view.stop();
   stopListening();
   process.off("exit", killOnExit);
 
-  if (refused !== undefined) {
-    const message = refused instanceof Error ? refused.message : String(refused);
-    process.stderr.write(`${invocation.file}: cannot run: ${message}\n`);
-    return 2;
-  }
-  const counts = model.counts();
-  const elapsed = formatDuration(model.elapsed());
-  if (ok) {
-    const finished = counts.done + counts.failed;
-    const notes: string[] = [];
-    if (counts.failed > 0) {
-      notes.push(`${counts.failed} non-critical failure${counts.failed === 1 ? "" : "s"}`);
+  const summarise = (): number => {
+    if (refused !== undefined) {
+      const message = refused instanceof Error ? refused.message : String(refused);
+      process.stderr.write(`${invocation.file}: cannot run: ${message}\n`);
+      return 2;
     }
-    if (counts.skipped > 0) notes.push(`${counts.skipped} skipped`);
-    const failures = notes.length === 0 ? "" : ` (${notes.join(", ")})`;
-    stdout.write(
-      `asyncjobs: success, ${finished} job${finished === 1 ? "" : "s"} done in ${elapsed}${failures}\n`,
-    );
-    return 0;
-  }
-  stdout.write(`asyncjobs: the run failed after ${elapsed}: ${scheduler.why()}\n`);
-  scheduler.debrief();
-  return interrupted ? 130 : 1;
+    const counts = model.counts();
+    const elapsed = formatDuration(model.elapsed());
+    if (ok) {
+      const finished = counts.done + counts.failed;
+      const notes: string[] = [];
+      if (counts.failed > 0) {
+        notes.push(`${counts.failed} non-critical failure${counts.failed === 1 ? "" : "s"}`);
+      }
+      if (counts.skipped > 0) notes.push(`${counts.skipped} skipped`);
+      let resumed = 0;
+      for (const job of scheduler.iterateJobs()) if (job.isResumed()) resumed++;
+      if (resumed > 0) notes.push(`${resumed} resumed`);
+      const failures = notes.length === 0 ? "" : ` (${notes.join(", ")})`;
+      stdout.write(
+        `asyncjobs: success, ${finished} job${finished === 1 ? "" : "s"} done in ${elapsed}${failures}\n`,
+      );
+      return 0;
+    }
+    stdout.write(`asyncjobs: the run failed after ${elapsed}: ${scheduler.why()}\n`);
+    scheduler.debrief();
+    return interrupted ? 130 : 1;
+  };
+  const status = summarise();
+  if (browser !== undefined) await browser.close(live && refused === undefined && !interrupted);
+  return status;
 }

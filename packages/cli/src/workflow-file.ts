@@ -552,7 +552,7 @@ export async function buildWorkflow(
     timeout: overrides.timeout ?? durationOf(spec.timeout) ?? null,
     ...(spec.pools === undefined ? {} : { pools: spec.pools }),
   });
-  addJobs(scheduler, spec.jobs, top, remote, workflow.file);
+  addJobs(scheduler, spec.jobs, top, remote, workflow.file, new Set(), "");
   return scheduler;
 }
 
@@ -568,11 +568,14 @@ function addJobs(
   settings: Inherited,
   remote: Remote | undefined,
   file: string,
+  keys: Set<string>,
+  where: string,
 ): void {
   const made = new Map<string, AbstractJob>();
   const pending: [AbstractJob, JobEntry][] = [];
-  for (const entry of entries) {
+  for (const [position, entry] of entries.entries()) {
     const own = inherit(settings, entry);
+    const key = keyOf(entry, keys, `${where}${position + 1}`);
     let job: AbstractJob;
     if (entry.jobs !== undefined) {
       const group = new Scheduler({
@@ -582,13 +585,14 @@ function addJobs(
         jobsWindow: entry.window ?? null,
         timeout: durationOf(entry.timeout) ?? null,
         ...(entry.pools === undefined ? {} : { pools: entry.pools }),
+        key,
         ...extrasOf(entry),
       });
-      addJobs(group, entry.jobs, own, remote, file);
+      addJobs(group, entry.jobs, own, remote, file, keys, `${key}/`);
       job = group;
     } else if (own.on !== undefined && own.on !== LOCAL_HOST) {
       // namesRemoteHost() saw this entry, so SSH was loaded.
-      job = remoteJob(entry, own, remote!, file);
+      job = remoteJob(entry, own, remote!, file, key);
     } else {
       const label = entry.label ?? entry.id;
       job = new CommandJob(entry.run!, {
@@ -601,6 +605,7 @@ function addJobs(
         ...(own.env === undefined ? {} : { env: own.env }),
         capture: entry.capture ?? false,
         ...(entry.readyWhen === undefined ? {} : { readyWhen: entry.readyWhen }),
+        key,
         ...extrasOf(entry),
       });
     }
@@ -617,7 +622,25 @@ function addJobs(
 }
 
 /** The SshJob of a `run:` entry with `on:` (a name of the hosts inventory, or a target). */
-function remoteJob(entry: JobEntry, own: Inherited, remote: Remote, file: string): SshJob {
+/**
+ * The key a job has in the run journal: its id, else its label, else its
+ * position (`3`, `tests/2`); made unique with `#2`, `#3` where labels repeat.
+ */
+function keyOf(entry: JobEntry, keys: Set<string>, position: string): string {
+  const base = entry.id ?? entry.label ?? position;
+  let key = base;
+  for (let n = 2; keys.has(key); n++) key = `${base}#${n}`;
+  keys.add(key);
+  return key;
+}
+
+function remoteJob(
+  entry: JobEntry,
+  own: Inherited,
+  remote: Remote,
+  file: string,
+  key: string,
+): SshJob {
   let node: SshNode;
   try {
     node = remote.hosts.node(own.on!, own.via);
@@ -628,14 +651,23 @@ function remoteJob(entry: JobEntry, own: Inherited, remote: Remote, file: string
     );
   }
   const label = entry.label ?? entry.id;
-  return remote.ssh.remoteCommandJob(node, entry.run!, {
-    ...(label === undefined ? {} : { label }),
-    critical: entry.critical ?? true,
-    forever: entry.forever ?? false,
-    timeout: durationOf(entry.timeout) ?? null,
-    ...(own.cwd === undefined ? {} : { cwd: own.cwd }),
-    ...(own.env === undefined ? {} : { env: own.env }),
-    capture: entry.capture ?? false,
-    ...extrasOf(entry),
-  });
+  try {
+    return remote.ssh.remoteCommandJob(node, entry.run!, {
+      ...(label === undefined ? {} : { label }),
+      critical: entry.critical ?? true,
+      forever: entry.forever ?? false,
+      timeout: durationOf(entry.timeout) ?? null,
+      ...(own.cwd === undefined ? {} : { cwd: own.cwd }),
+      ...(own.env === undefined ? {} : { env: own.env }),
+      capture: entry.capture ?? false,
+      key,
+      ...extrasOf(entry),
+    });
+  } catch (error) {
+    // A bad env name or an out-of-range duration, said of the job it is on.
+    throw new WorkflowError(
+      file,
+      `job ${entry.id ?? entry.label ?? "?"}: ${(error as Error).message}`,
+    );
+  }
 }

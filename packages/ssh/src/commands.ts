@@ -5,8 +5,8 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, readdir, readFile, stat, utimes } from "node:fs/promises";
-import { basename, join, posix } from "node:path";
+import { chmod, lstat, mkdir, readdir, readFile, realpath, stat, utimes } from "node:fs/promises";
+import { basename, isAbsolute, join, posix, win32 } from "node:path";
 import { checkString, describeValue } from "asyncjobs/extend";
 import type { SFTPWrapper, Stats } from "ssh2";
 import { messageOf, SshCommandError, SshTransferError } from "./errors.js";
@@ -351,6 +351,10 @@ interface FileSide {
   ): Promise<
     { mode: number; atime: number; mtime: number; dir: boolean; file: boolean } | undefined
   >;
+  /** Whether the path itself is a symbolic link (false if it does not exist). */
+  isLink(path: string): Promise<boolean>;
+  /** The canonical path of a folder, to tell a folder seen again through a link. */
+  realpath(path: string): Promise<string>;
   list(path: string): Promise<string[]>;
   mkdir(path: string): Promise<void>;
   chmod(path: string, mode: number): Promise<void>;
@@ -372,6 +376,8 @@ function localSide(): FileSide {
         file: info.isFile(),
       };
     },
+    isLink: async (path) => (await lstat(path).catch(() => undefined))?.isSymbolicLink() === true,
+    realpath: (path) => realpath(path),
     list: (path) => readdir(path),
     mkdir: async (path) => {
       await mkdir(path, { recursive: true });
@@ -396,9 +402,12 @@ function remoteSide(sftp: SFTPWrapper): FileSide {
         file: info.isFile(),
       };
     },
+    // What the server's own links point to is the server's business.
+    isLink: async () => false,
+    realpath: (path) => sftpCall<string>((done) => sftp.realpath(path, done)),
     async list(path) {
       const entries = await sftpCall<{ filename: string }[]>((done) => sftp.readdir(path, done));
-      return entries.map((entry) => entry.filename).filter((name) => name !== "." && name !== "..");
+      return entries.map((entry) => entry.filename);
     },
     async mkdir(path) {
       const existing = await this.stat(path);
@@ -418,6 +427,48 @@ function remoteSide(sftp: SFTPWrapper): FileSide {
 function remotePath(path: string): string {
   if (path === "~") return ".";
   return path.startsWith("~/") ? path.slice(2) || "." : path;
+}
+
+/**
+ * Whether a name listed in a folder is a plain name, which cannot lead out
+ * of the folder it is copied into: not empty, not `.` nor `..`, no `/`, no
+ * `\\`, no NUL, not absolute (a Windows drive).
+ */
+function isPlainName(name: string): boolean {
+  return (
+    name !== "" &&
+    name !== "." &&
+    name !== ".." &&
+    !/[/\\\0]/.test(name) &&
+    !isAbsolute(name) &&
+    !win32.isAbsolute(name) &&
+    !(process.platform === "win32" && /^[A-Za-z]:/.test(name))
+  );
+}
+
+/**
+ * The umask of this process, without changing it even for an instant
+ * (`process.umask()` sets it to read it, racing with the files other
+ * threads create).
+ */
+async function currentUmask(): Promise<number> {
+  const status = await readFile("/proc/self/status", "utf8").catch(() => "");
+  const match = /^Umask:\s*([0-7]+)$/m.exec(status);
+  if (match !== null) return Number.parseInt(match[1]!, 8);
+  try {
+    return process.umask();
+  } catch {
+    return 0o022; // in a worker thread, where it cannot be read
+  }
+}
+
+/** How one transfer copies: the two sides, and what it does with modes. */
+interface CopyPlan {
+  readonly from: FileSide;
+  readonly to: FileSide;
+  /** The mode to give a copy, from the source's. */
+  mode(sourceMode: number): number;
+  copyFile(source: string, target: string, mode: number): Promise<void>;
 }
 
 /** The base of {@link Push} and {@link Pull}: sources, a destination, and the copy walk. */
@@ -462,27 +513,28 @@ export abstract class SshTransfer extends SshCommand {
 
   /** @internal */
   async _execute(context: SshCommandContext): Promise<number> {
+    // Read before any file is written: the modes pulled are masked with it.
+    const umask = this.#direction === "Pull" ? await currentUmask() : 0;
     await context.withSftp((sftp) => {
       const local = localSide();
       const remote = remoteSide(sftp);
       return this.#direction === "Push"
-        ? this.copyAll(
-            context,
-            this.sources,
-            local,
-            remote,
-            remotePath(this.destination),
-            (source, target, mode) =>
+        ? this.copyAll(context, this.sources, remotePath(this.destination), {
+            from: local,
+            to: remote,
+            mode: (mode) => mode & 0o7777,
+            copyFile: (source, target, mode) =>
               sftpCall<void>((done) => sftp.fastPut(source, target, { mode }, done)),
-          )
-        : this.copyAll(
-            context,
-            this.sources.map(remotePath),
-            remote,
-            local,
-            this.destination,
-            (source, target) => sftpCall<void>((done) => sftp.fastGet(source, target, done)),
-          );
+          })
+        : this.copyAll(context, this.sources.map(remotePath), this.destination, {
+            from: remote,
+            to: local,
+            // The server's word is not taken for setuid, setgid and sticky
+            // bits, and the copies get the umask, as any file made here.
+            mode: (mode) => mode & 0o777 & ~umask,
+            copyFile: (source, target) =>
+              sftpCall<void>((done) => sftp.fastGet(source, target, done)),
+          });
     });
     return 0;
   }
@@ -497,11 +549,10 @@ export abstract class SshTransfer extends SshCommand {
   protected async copyAll(
     context: SshCommandContext,
     sources: readonly string[],
-    from: FileSide,
-    to: FileSide,
     destination: string,
-    copyFile: (source: string, target: string, mode: number) => Promise<void>,
+    plan: CopyPlan,
   ): Promise<void> {
+    const { from, to } = plan;
     const target = context.node.target;
     const existing = await to.stat(destination);
     const intoFolder = existing?.dir === true || destination.endsWith("/") || sources.length > 1;
@@ -513,46 +564,70 @@ export abstract class SshTransfer extends SshCommand {
         throw new SshTransferError(target, source, `${this.text()}: ${source} does not exist`);
       }
       const dest = intoFolder ? to.join(destination, from.basename(source)) : destination;
-      await this.copyTree(context, from, to, source, dest, copyFile);
+      // The destination itself may be a link the user chose; what is below it may not.
+      await this.copyTree(context, plan, source, dest, [], intoFolder);
     }
   }
 
   private async copyTree(
     context: SshCommandContext,
-    from: FileSide,
-    to: FileSide,
+    plan: CopyPlan,
     source: string,
     dest: string,
-    copyFile: (source: string, target: string, mode: number) => Promise<void>,
+    ancestors: readonly { path: string; real: string }[],
+    belowDestination: boolean,
   ): Promise<void> {
+    const { from, to } = plan;
+    const target = context.node.target;
     context.signal.throwIfAborted();
     const info = await from.stat(source);
     if (info === undefined) return; // vanished, or a dangling link
     try {
+      // The destination is below the one given: a link there (left by an
+      // earlier copy, or made by someone else) could lead anywhere.
+      if (belowDestination && (await to.isLink(dest))) {
+        throw new SshTransferError(
+          target,
+          dest,
+          `${this.text()}: refusing to write through the symbolic link ${dest}`,
+        );
+      }
       if (info.dir) {
-        await to.mkdir(dest);
-        for (const name of (await from.list(source)).sort()) {
-          await this.copyTree(
-            context,
-            from,
-            to,
-            from.join(source, name),
-            to.join(dest, name),
-            copyFile,
+        const real = await from.realpath(source);
+        const seen = ancestors.find((ancestor) => ancestor.real === real);
+        if (seen !== undefined) {
+          throw new SshTransferError(
+            target,
+            source,
+            `${this.text()}: symbolic link loop: ${source} is ${seen.path} again`,
           );
         }
+        await to.mkdir(dest);
+        const below = [...ancestors, { path: source, real }];
+        for (const name of (await from.list(source)).sort()) {
+          if (name === "." || name === "..") continue;
+          if (!isPlainName(name)) {
+            throw new SshTransferError(
+              target,
+              source,
+              `${this.text()}: refusing the entry ${JSON.stringify(name)} listed in ${source}: not a plain file name`,
+            );
+          }
+          const next = from.join(source, name);
+          await this.copyTree(context, plan, next, to.join(dest, name), below, true);
+        }
       } else if (info.file) {
-        await copyFile(source, dest, info.mode & 0o7777);
+        await plan.copyFile(source, dest, plan.mode(info.mode));
       } else {
         return; // sockets, devices and pipes are not copied
       }
       // After the content, so that a read-only folder can be filled first.
-      await to.chmod(dest, info.mode & 0o7777);
+      await to.chmod(dest, plan.mode(info.mode));
       if (this.preserveTimes) await to.utimes(dest, info.atime, info.mtime);
     } catch (error) {
       if (error instanceof SshTransferError || context.signal.aborted) throw error;
       throw new SshTransferError(
-        context.node.target,
+        target,
         source,
         `${this.text()}: cannot copy ${source} to ${dest}: ${messageOf(error)}`,
         { cause: error },

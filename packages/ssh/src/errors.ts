@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { TimeoutError } from "asyncjobs";
 
 /** What went wrong while reaching a node. */
 export type SshConnectionFailure =
@@ -16,7 +17,7 @@ export type SshConnectionFailure =
   | "timeout"
   /** The server accepted none of the keys offered. */
   | "auth"
-  /** The host's key was rejected by the node's `hostVerifier`. */
+  /** The host's key was refused (see {@link SshHostKeyError}). */
   | "host-key"
   /** The gateway could not open a tunnel to the host. */
   | "gateway"
@@ -53,6 +54,73 @@ export class SshConnectionError extends SshError {
   ) {
     super(target, message, options);
     this.failure = failure;
+  }
+}
+
+/** Why a host's key was refused. */
+export type SshHostKeyProblem =
+  /** The known_hosts files (or this process) know another key for the host: possibly a man in the middle. */
+  | "changed"
+  /** The host is in no known_hosts file and the policy is `"strict"`. */
+  | "unknown"
+  /** The key is marked `@revoked` in a known_hosts file. */
+  | "revoked"
+  /** The node's own verifier function refused it (or failed). */
+  | "refused"
+  /** A known_hosts file could not be read. */
+  | "unreadable";
+
+/** A key a host is known by, as a {@link SshHostKeyError} reports it. */
+export interface SshKnownHostKey {
+  /** Where it is known: `file:line`, or `"pinned in this process"`. */
+  readonly where: string;
+  /** Its type, as in known_hosts (`"ssh-ed25519"`). */
+  readonly type: string;
+  /** Its SHA-256 fingerprint (`"SHA256:…"`). */
+  readonly fingerprint: string;
+}
+
+/** The key a host presented, as a {@link SshHostKeyError} reports it. */
+export interface SshPresentedHostKey {
+  /** Its type, as in known_hosts (`"ssh-ed25519"`). */
+  readonly type: string;
+  /** Its SHA-256 fingerprint (`"SHA256:…"`). */
+  readonly fingerprint: string;
+}
+
+/**
+ * A host's key was refused: the connection was closed before anything was
+ * sent to the host (not even the user's name). The message names the host,
+ * the key type and the fingerprints, as OpenSSH's does.
+ */
+export class SshHostKeyError extends SshConnectionError {
+  /** `"SshHostKeyError"`. */
+  override name = "SshHostKeyError";
+  /** Why the key was refused. */
+  readonly problem: SshHostKeyProblem;
+  /** The name the host is known by in known_hosts: `host`, or `[host]:port`. */
+  readonly host: string;
+  /** The key the host presented, when it got that far. */
+  readonly presented: SshPresentedHostKey | undefined;
+  /** The keys the host is known by, for a `"changed"` key. */
+  readonly known: readonly SshKnownHostKey[];
+
+  constructor(
+    target: string,
+    details: {
+      problem: SshHostKeyProblem;
+      host: string;
+      presented?: SshPresentedHostKey;
+      known?: readonly SshKnownHostKey[];
+      message: string;
+    },
+    options?: { cause?: unknown },
+  ) {
+    super(target, "host-key", details.message, options);
+    this.problem = details.problem;
+    this.host = details.host;
+    this.presented = details.presented;
+    this.known = details.known ?? [];
   }
 }
 
@@ -111,6 +179,26 @@ export class SshTransferError extends SshError {
   constructor(target: string, path: string, message: string, options?: { cause?: unknown }) {
     super(target, message, options);
     this.path = path;
+  }
+}
+
+/**
+ * An {@link SshJob}'s own `timeout` expired: its running command was
+ * stopped. A `TimeoutError`, as the timeout of any other job, that also
+ * names the node.
+ */
+export class SshTimeoutError extends TimeoutError {
+  /** `"SshTimeoutError"`. */
+  override name = "SshTimeoutError";
+  /** The node, as `user@host:port`, followed by ` via …` for each gateway. */
+  readonly target: string;
+  /** The timeout that expired, in milliseconds. */
+  readonly timeout: number;
+
+  constructor(target: string, timeout: number, what: string) {
+    super(`${target}: ${what} timed out after ${timeout} ms`);
+    this.target = target;
+    this.timeout = timeout;
   }
 }
 

@@ -26,6 +26,11 @@ export {
   SshConnectionError,
   type SshConnectionFailure,
   SshError,
+  SshHostKeyError,
+  type SshHostKeyProblem,
+  type SshKnownHostKey,
+  type SshPresentedHostKey,
+  SshTimeoutError,
   SshTransferError,
 } from "./errors.js";
 export type { SshStream } from "./exec.js";
@@ -44,9 +49,11 @@ export {
 } from "./formatters.js";
 export { type SshHostEntry, SshInventory, type SshInventoryData } from "./inventory.js";
 export { type SshCommandLike, SshJob, type SshJobOptions } from "./job.js";
+export type { SshHostKey, SshHostKeyPolicy } from "./known-hosts.js";
 export {
   parseSshTarget,
   type SshExitStatus,
+  type SshHostKeyVerifier,
   SshNode,
   type SshNodeOptions,
   type SshTarget,

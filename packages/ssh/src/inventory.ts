@@ -10,6 +10,7 @@ import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { describeValue, isPlainObject } from "asyncjobs/extend";
 import { parse } from "yaml";
+import type { SshHostKeyPolicy } from "./known-hosts.js";
 import { parseSshTarget, SshNode, type SshNodeOptions } from "./node.js";
 
 /** How to reach one host of an inventory. */
@@ -28,6 +29,17 @@ export interface SshHostEntry {
   shell?: string;
   /** Milliseconds to connect and log in. */
   connectTimeout?: number;
+  /**
+   * How the host's key is checked: `accept-new` (the default), `strict` or
+   * `off`; see {@link SshHostKeyPolicy}.
+   */
+  hostKeyPolicy?: SshHostKeyPolicy;
+  /**
+   * The known_hosts file(s) to check host keys against, new keys going to
+   * the first; relative paths are read from the inventory's folder. Default
+   * `~/.ssh/known_hosts` (and `/etc/ssh/ssh_known_hosts`).
+   */
+  knownHosts?: string | readonly string[];
 }
 
 /**
@@ -50,7 +62,18 @@ export interface SshInventoryData {
   hosts?: Record<string, string | SshHostEntry>;
 }
 
-const ENTRY_KEYS = new Set(["host", "port", "user", "key", "via", "shell", "connectTimeout"]);
+const ENTRY_KEYS = new Set([
+  "host",
+  "port",
+  "user",
+  "key",
+  "via",
+  "shell",
+  "connectTimeout",
+  "hostKeyPolicy",
+  "knownHosts",
+]);
+const HOST_KEY_POLICIES: readonly string[] = ["accept-new", "strict", "off"];
 
 /**
  * Resolves host names and targets to nodes: the same host reached the same
@@ -145,12 +168,15 @@ export class SshInventory {
 
   #make(name: string, entry: SshHostEntry, gateway: SshNode | undefined): SshNode {
     const keys = listOf(entry.key).map((key) => this.#keyPath(key));
+    const knownHosts = listOf(entry.knownHosts).map((file) => this.#keyPath(file));
     const options: SshNodeOptions = { host: entry.host ?? name };
     if (entry.port !== undefined) options.port = entry.port;
     if (entry.user !== undefined) options.username = entry.user;
     if (keys.length > 0) options.keyFile = keys;
     if (entry.shell !== undefined) options.shell = entry.shell;
     if (entry.connectTimeout !== undefined) options.connectTimeout = entry.connectTimeout;
+    if (entry.hostKeyPolicy !== undefined) options.hostKeyPolicy = entry.hostKeyPolicy;
+    if (knownHosts.length > 0) options.knownHosts = knownHosts;
     if (gateway !== undefined) options.gateway = gateway;
     if (this.#hosts.has(name)) options.label = name;
     const identity = JSON.stringify([
@@ -160,6 +186,9 @@ export class SshInventory {
       options.port,
       keys,
       entry.shell,
+      entry.connectTimeout,
+      entry.hostKeyPolicy,
+      knownHosts,
       gateway?.target,
     ]);
     let node = this.#nodes.get(identity);
@@ -227,5 +256,12 @@ function checkEntry(where: string, value: unknown): SshHostEntry {
   texts("via");
   count("port");
   count("connectTimeout");
+  texts("knownHosts");
+  const policy = value.hostKeyPolicy;
+  if (policy !== undefined && !HOST_KEY_POLICIES.includes(policy as string)) {
+    throw new TypeError(
+      `${where}: hostKeyPolicy must be one of ${HOST_KEY_POLICIES.join(", ")}, got ${describeValue(policy)}`,
+    );
+  }
   return value as SshHostEntry;
 }

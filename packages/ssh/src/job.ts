@@ -6,15 +6,15 @@
 
 import type { JobContext } from "asyncjobs";
 import { AbstractJob, type JobOptions } from "asyncjobs";
-import { checkDuration, describeValue, JOB_OPTION_NAMES } from "asyncjobs/extend";
+import { describeValue, JOB_OPTION_NAMES } from "asyncjobs/extend";
 import type { SFTPWrapper } from "ssh2";
 import { Run, SshCommand, type SshCommandContext, type SshRunStatus } from "./commands.js";
-import { SshError } from "./errors.js";
+import { SshTimeoutError } from "./errors.js";
 import { execRemote } from "./exec.js";
 import { prefixedFormatter, type SshFormatter } from "./formatters.js";
 import { SshNode } from "./node.js";
 import { Tail } from "./text.js";
-import { checkCount, checkOptions } from "./validate.js";
+import { checkCount, checkOptions, checkTimer } from "./validate.js";
 
 /** A command of an {@link SshJob}: a command object, or a command line (a {@link Run}). */
 export type SshCommandLike = SshCommand | string;
@@ -23,7 +23,11 @@ export type SshCommandLike = SshCommand | string;
 export interface SshJobOptions extends JobOptions {
   /** Where output goes; default {@link prefixedFormatter} (`[host] line` on the terminal). */
   formatter?: SshFormatter;
-  /** Milliseconds all the commands may take; the job then fails and its running command is stopped. */
+  /**
+   * Milliseconds all the commands may take; the job then fails with an
+   * {@link SshTimeoutError} (a `TimeoutError`) and its running command is
+   * stopped. At most 2^31−1 ms.
+   */
   timeout?: number | null;
   /** Milliseconds between asking a cancelled command to stop and closing its channel anyway; default 2000. */
   killGrace?: number;
@@ -123,9 +127,21 @@ export class SshJob extends AbstractJob<string | number> {
     }
     sharedDefaultFormatter ??= prefixedFormatter();
     this.formatter = formatter ?? sharedDefaultFormatter;
-    this.#timeout = checkDuration("SshJob()", "timeout", timeout);
-    this.killGrace = checkDuration("SshJob()", "killGrace", killGrace) ?? 2000;
+    this.#timeout = checkTimer("SshJob()", "timeout", timeout);
+    this.killGrace = checkTimer("SshJob()", "killGrace", killGrace) ?? 2000;
     this.tailLines = checkCount("SshJob()", "tailLines", tailLines, 10);
+  }
+
+  /** The host and the commands (what a run journal's fingerprint compares). */
+  override definition(): unknown {
+    return {
+      host: this.node.target,
+      commands: this.commands.map((command) => ({
+        kind: command.constructor.name,
+        text: command.text(),
+      })),
+      timeout: this.#timeout,
+    };
   }
 
   /** `label: first command (+N)`, shortened to 60 characters. */
@@ -168,7 +184,12 @@ export class SshJob extends AbstractJob<string | number> {
     this.#startedAt = performance.now();
     this.#endedAt = undefined;
     this.#exitCode = null;
-    const { signal, dispose } = withTimeout(context.signal, this.#timeout, this.node.target);
+    const { signal, dispose } = withTimeout(
+      context.signal,
+      this.#timeout,
+      this.node.target,
+      `job "${this.label ?? this.textLabel()}"`,
+    );
     const sink = this.formatter.open(this);
     const track = (closed: Promise<void>): void => {
       this.#closing.add(closed);
@@ -246,12 +267,13 @@ function withTimeout(
   signal: AbortSignal,
   timeout: number | null,
   target: string,
+  what: string,
 ): { signal: AbortSignal; dispose: () => void } {
   if (timeout === null) return { signal, dispose: () => undefined };
   const controller = new AbortController();
   const onAbort = (): void => controller.abort(signal.reason);
   const timer = setTimeout(
-    () => controller.abort(new SshError(target, `timed out after ${timeout} ms`)),
+    () => controller.abort(new SshTimeoutError(target, timeout, what)),
     timeout,
   );
   if (signal.aborted) onAbort();

@@ -9,11 +9,37 @@ import { homedir, userInfo } from "node:os";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
 import { sleep } from "asyncjobs";
-import { checkBoolean, checkDuration, checkString, describeValue } from "asyncjobs/extend";
-import type { AnyAuthMethod, Client, ClientChannel, ConnectConfig, SFTPWrapper } from "ssh2";
+import { checkBoolean, checkString, describeValue } from "asyncjobs/extend";
+import type {
+  AnyAuthMethod,
+  Client,
+  ClientChannel,
+  ConnectConfig,
+  ServerHostKeyAlgorithm,
+  SFTPWrapper,
+} from "ssh2";
 import ssh2 from "ssh2";
-import { messageOf, SshConnectionError, type SshConnectionFailure } from "./errors.js";
-import { checkCount, checkFunction, checkOptions, checkWords } from "./validate.js";
+import {
+  messageOf,
+  SshConnectionError,
+  type SshConnectionFailure,
+  SshHostKeyError,
+} from "./errors.js";
+import {
+  describeHostKey,
+  hostKeyAlgorithms,
+  judgeHostKey,
+  type KnownHostEntry,
+  keyTypeName,
+  knownHostsName,
+  knownTypes,
+  pinHostKey,
+  readKnownHosts,
+  recordHostKey,
+  type SshHostKey,
+  type SshHostKeyPolicy,
+} from "./known-hosts.js";
+import { checkCount, checkOptions, checkTimer, checkWords } from "./validate.js";
 
 /** Options of {@link SshNode}. Durations are in milliseconds. */
 export interface SshNodeOptions {
@@ -60,11 +86,20 @@ export interface SshNodeOptions {
    */
   maxSessions?: number;
   /**
-   * Checks the host's public key (the raw key blob); return false to refuse
-   * the connection. Default: every key is accepted, as the original library
-   * does by default.
+   * How the host's key is checked: `"accept-new"` (the default, as OpenSSH's
+   * `StrictHostKeyChecking=accept-new`), `"strict"` or `"off"` (see
+   * {@link SshHostKeyPolicy}), or a function that decides (true to accept;
+   * a throw or a rejection refuses). A refused key fails the connection
+   * with an {@link SshHostKeyError}.
    */
-  hostVerifier?: (key: Buffer, node: SshNode) => boolean;
+  hostKeyPolicy?: SshHostKeyPolicy | SshHostKeyVerifier;
+  /**
+   * The known_hosts file(s) read to check host keys, in OpenSSH's format;
+   * the keys of new hosts are recorded in the first (created with mode 600
+   * if needed). `~/` is the home folder. Default:
+   * `~/.ssh/known_hosts`, then `/etc/ssh/ssh_known_hosts` (read only).
+   */
+  knownHosts?: string | readonly string[];
   /** The name output lines are prefixed with; default `host`, or `host:port` on another port than 22. */
   label?: string;
   /**
@@ -88,7 +123,8 @@ const NODE_OPTION_NAMES: ReadonlySet<string> = new Set([
   "keepaliveCountMax",
   "connectTimeout",
   "maxSessions",
-  "hostVerifier",
+  "hostKeyPolicy",
+  "knownHosts",
   "label",
   "shell",
 ]);
@@ -97,6 +133,15 @@ const DEFAULT_KEEPALIVE = 15_000;
 const DEFAULT_CONNECT_TIMEOUT = 10_000;
 const DEFAULT_MAX_SESSIONS = 10;
 const DEFAULT_KEY_FILES = ["id_ed25519", "id_ecdsa", "id_rsa"];
+const GLOBAL_KNOWN_HOSTS = "/etc/ssh/ssh_known_hosts";
+const HOST_KEY_POLICIES: readonly string[] = ["accept-new", "strict", "off"];
+
+/**
+ * Decides whether to accept a host's key: resolve (or return) true to
+ * accept it. Called for each connection to the node, and again when the
+ * connection re-keys.
+ */
+export type SshHostKeyVerifier = (key: SshHostKey, node: SshNode) => boolean | Promise<boolean>;
 
 /** Nodes whose connection is open (or opening), for {@link SshNode.closeAll}. */
 const openNodes = new Set<SshNode>();
@@ -204,12 +249,16 @@ export class SshNode {
   readonly label: string;
   /** The POSIX shell commands run with, when not the login shell. */
   readonly shell: string | undefined;
+  /** How host keys are checked: a policy, or `"custom"` when a function decides. */
+  readonly hostKeyPolicy: SshHostKeyPolicy | "custom";
+  /** The known_hosts files read (new keys go to the first), `~` expanded; empty under `"off"` and `"custom"`. */
+  readonly knownHosts: readonly string[];
 
   readonly #privateKeys: readonly (string | Buffer)[];
   readonly #keyFiles: readonly string[];
   readonly #passphrase: string | undefined;
   readonly #agent: string | boolean | undefined;
-  readonly #hostVerifier: ((key: Buffer, node: SshNode) => boolean) | undefined;
+  readonly #hostVerifier: SshHostKeyVerifier | undefined;
   #auth: Promise<AuthPlan> | undefined;
 
   #client: Client | undefined;
@@ -247,7 +296,7 @@ export class SshNode {
     this.keepalive = checkKeepalive(options.keepalive);
     this.keepaliveCountMax = checkCount(where, "keepaliveCountMax", options.keepaliveCountMax, 3);
     this.connectTimeout =
-      checkDuration(where, "connectTimeout", options.connectTimeout) ?? DEFAULT_CONNECT_TIMEOUT;
+      checkTimer(where, "connectTimeout", options.connectTimeout) ?? DEFAULT_CONNECT_TIMEOUT;
     this.maxSessions = Math.max(
       1,
       checkCount(where, "maxSessions", options.maxSessions, DEFAULT_MAX_SESSIONS),
@@ -264,7 +313,30 @@ export class SshNode {
       throw new TypeError(`${where}: option "agent" must be a socket path or a boolean`);
     }
     this.#agent = options.agent;
-    this.#hostVerifier = checkFunction(where, "hostVerifier", options.hostVerifier);
+    const policy = options.hostKeyPolicy ?? "accept-new";
+    if (typeof policy === "function") {
+      this.#hostVerifier = policy;
+      this.hostKeyPolicy = "custom";
+    } else if (typeof policy === "string" && HOST_KEY_POLICIES.includes(policy)) {
+      this.hostKeyPolicy = policy;
+    } else {
+      throw new TypeError(
+        `${where}: option "hostKeyPolicy" must be "accept-new", "strict", "off" or a function, got ${describeValue(policy)}`,
+      );
+    }
+    const knownHosts = checkWords(where, 'option "knownHosts"', options.knownHosts);
+    if (knownHosts.some((file) => file === "")) {
+      throw new TypeError(`${where}: option "knownHosts" holds an empty path`);
+    }
+    if (options.knownHosts !== undefined && knownHosts.length === 0) {
+      throw new TypeError(`${where}: option "knownHosts" is an empty list`);
+    }
+    this.knownHosts =
+      this.hostKeyPolicy === "accept-new" || this.hostKeyPolicy === "strict"
+        ? knownHosts.length > 0
+          ? knownHosts.map(expandHome)
+          : [join(homedir(), ".ssh", "known_hosts"), GLOBAL_KNOWN_HOSTS]
+        : [];
     this.shell = checkString(where, "shell", options.shell);
     this.label =
       checkString(where, "label", options.label) ??
@@ -535,14 +607,36 @@ export class SshNode {
   async #open(): Promise<Client> {
     const auth = await this.#authPlan();
     const target = this.target;
+    const hostName = knownHostsName(this.host, this.port);
+    let entries: KnownHostEntry[] = [];
+    if (this.knownHosts.length > 0) {
+      try {
+        entries = await readKnownHosts(this.knownHosts);
+      } catch (error) {
+        throw new SshHostKeyError(
+          target,
+          {
+            problem: "unreadable",
+            host: hostName,
+            message: `cannot check the host key: cannot read known hosts: ${messageOf(error)}`,
+          },
+          { cause: error },
+        );
+      }
+    }
+    // Set when the key is refused: the reason, rather than ssh2's "Host denied".
+    let refusal: SshHostKeyError | undefined;
     const client = new ssh2.Client();
     const timeoutSignal = new AbortController();
     return new Promise<Client>((resolve, reject) => {
       let settled = false;
+      // Set once the attempt failed (a timeout while the key was checked, say).
+      let failed = false;
       let tunnel: Duplex | undefined;
       const fail = (error: SshConnectionError): void => {
         if (settled) return;
         settled = true;
+        failed = true;
         clearTimeout(timer);
         timeoutSignal.abort(error);
         client.destroy();
@@ -571,11 +665,11 @@ export class SshNode {
         resolve(client);
       });
       client.on("error", (error: Error & { level?: string }) => {
-        if (!settled) fail(classifyConnectError(target, error, auth.offered));
+        if (!settled) fail(refusal ?? classifyConnectError(target, error, auth.offered));
       });
       client.on("close", () => {
         if (!settled)
-          fail(new SshConnectionError(target, "lost", "connection closed during login"));
+          fail(refusal ?? new SshConnectionError(target, "lost", "connection closed during login"));
         this.#forget(client);
       });
       const config: ConnectConfig = {
@@ -586,15 +680,31 @@ export class SshNode {
         keepaliveInterval: this.keepalive,
         keepaliveCountMax: this.keepaliveCountMax,
         readyTimeout: 0,
-        hostVerifier: (key: Buffer): boolean => {
-          if (this.#hostVerifier === undefined) return true;
-          try {
-            return this.#hostVerifier(key, this) === true;
-          } catch {
-            return false;
-          }
-        },
       };
+      if (this.hostKeyPolicy !== "off") {
+        // The callback form: the check may read and write files.
+        config.hostVerifier = (key: Buffer, verify: (accept: boolean) => void): void => {
+          this.#checkHostKey(key, entries, hostName).then(
+            (refused) => {
+              refusal = refused;
+              if (!failed) verify(refused === undefined);
+            },
+            (error: unknown) => {
+              refusal = new SshHostKeyError(
+                target,
+                { problem: "refused", host: hostName, message: messageOf(error) },
+                { cause: error },
+              );
+              if (!failed) verify(false);
+            },
+          );
+        };
+        // As OpenSSH does: ask for a key of a type we know for this host.
+        const serverHostKey = hostKeyAlgorithms(knownTypes(entries, hostName));
+        if (serverHostKey !== undefined) {
+          config.algorithms = { serverHostKey: serverHostKey as ServerHostKeyAlgorithm[] };
+        }
+      }
       if (this.gateway === undefined) {
         client.connect(config);
         return;
@@ -629,6 +739,111 @@ export class SshNode {
         },
       );
     });
+  }
+
+  /**
+   * Checks the key the host presents, by the node's policy; resolves with
+   * the reason it is refused, or undefined when it is accepted (after
+   * recording a new one).
+   */
+  async #checkHostKey(
+    blob: Buffer,
+    entries: readonly KnownHostEntry[],
+    hostName: string,
+  ): Promise<SshHostKeyError | undefined> {
+    const target = this.target;
+    const key = describeHostKey(blob);
+    if (key === undefined) {
+      return new SshHostKeyError(target, {
+        problem: "refused",
+        host: hostName,
+        message: "the host sent a malformed host key",
+      });
+    }
+    const presented = { type: key.type, fingerprint: key.fingerprint };
+    const typeName = keyTypeName(key.type);
+    if (this.#hostVerifier !== undefined) {
+      let accepted: unknown;
+      let cause: unknown;
+      try {
+        accepted = await this.#hostVerifier(key, this);
+      } catch (error) {
+        cause = error;
+      }
+      if (accepted === true) return undefined;
+      return new SshHostKeyError(
+        target,
+        {
+          problem: "refused",
+          host: hostName,
+          presented,
+          message: `the ${typeName} host key ${key.fingerprint} was refused by the node's hostKeyPolicy function${cause === undefined ? "" : ` (it failed: ${messageOf(cause)})`}`,
+        },
+        cause === undefined ? undefined : { cause },
+      );
+    }
+    const verdict = judgeHostKey(entries, hostName, key);
+    switch (verdict.kind) {
+      case "known":
+        pinHostKey(hostName, key);
+        return undefined;
+      case "revoked":
+        return new SshHostKeyError(target, {
+          problem: "revoked",
+          host: hostName,
+          presented,
+          message: `the ${typeName} host key of ${hostName} (${key.fingerprint}) is marked @revoked in ${verdict.where}`,
+        });
+      case "changed": {
+        const known = verdict.known.map((record) => ({
+          where: record.where,
+          type: record.key.type,
+          fingerprint: record.key.fingerprint,
+        }));
+        const knownText = known
+          .map((record) => `${keyTypeName(record.type)} ${record.fingerprint} (${record.where})`)
+          .join(", ");
+        const files = [
+          ...new Set(
+            verdict.known
+              .filter((record) => record.where !== "pinned in this process")
+              .map((record) => record.where.replace(/:\d+$/, "")),
+          ),
+        ];
+        const advice =
+          files.length > 0
+            ? `; if the key was replaced on purpose, remove the old one (ssh-keygen -R '${hostName}' -f ${files.join(" / ")}) and connect again`
+            : "; the key changed while this process ran: it is refused until the process ends";
+        return new SshHostKeyError(target, {
+          problem: "changed",
+          host: hostName,
+          presented,
+          known,
+          message: `REMOTE HOST IDENTIFICATION HAS CHANGED: ${hostName} presents the ${typeName} key ${key.fingerprint}, but it is known by ${knownText}. Someone could be eavesdropping on the connection (a man-in-the-middle attack), or the host key was just replaced${advice}`,
+        });
+      }
+      case "new":
+        if (this.hostKeyPolicy === "strict") {
+          return new SshHostKeyError(target, {
+            problem: "unknown",
+            host: hostName,
+            presented,
+            message: `no host key is known for ${hostName} and hostKeyPolicy is "strict": it presents the ${typeName} key ${key.fingerprint}; once it is checked, add it to ${this.knownHosts[0]}`,
+          });
+        }
+        // Pinned at once, so that another connection to the host meanwhile sees it.
+        pinHostKey(hostName, key);
+        try {
+          await recordHostKey(this.knownHosts[0]!, hostName, key);
+        } catch (error) {
+          // As ssh: the key is accepted (and pinned) even if it cannot be written down.
+          process.emitWarning(
+            `${target}: could not record the ${typeName} host key of ${hostName} in ${this.knownHosts[0]}: ${messageOf(error)}`,
+            { code: "ASYNCJOBS_SSH_KNOWN_HOSTS" },
+          );
+        }
+        return undefined;
+    }
   }
 
   #adopt(client: Client): void {
@@ -733,7 +948,7 @@ function checkKeepalive(value: unknown): number {
   if (value === undefined || value === null) return DEFAULT_KEEPALIVE;
   if (typeof value === "boolean")
     return checkBoolean("SshNode()", "keepalive", value, true) ? DEFAULT_KEEPALIVE : 0;
-  return checkDuration("SshNode()", "keepalive", value) ?? 0;
+  return checkTimer("SshNode()", "keepalive", value) ?? 0;
 }
 
 function checkKeys(value: unknown): readonly (string | Buffer)[] {
@@ -777,14 +992,6 @@ function classifyConnectError(
       target,
       "auth",
       `authentication failed (offered: ${offered.join(", ")})`,
-      options,
-    );
-  }
-  if (error.message.includes("Host denied")) {
-    return new SshConnectionError(
-      target,
-      "host-key",
-      "the host key was refused by hostVerifier",
       options,
     );
   }

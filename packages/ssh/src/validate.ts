@@ -3,7 +3,30 @@
  *
  * @module
  */
-import { describeValue, isPlainObject, rejectUnknownOptions } from "asyncjobs/extend";
+import {
+  checkDuration,
+  describeValue,
+  isPlainObject,
+  rejectUnknownOptions,
+} from "asyncjobs/extend";
+
+/** The longest delay Node's timers honour; a longer one fires after 1 ms. */
+export const MAX_TIMER_DELAY = 2_147_483_647;
+
+/**
+ * An optional duration in milliseconds that a timer will wait: as
+ * `checkDuration`, and no longer than Node's timers can wait (about 24.8
+ * days), since a longer delay would fire at once.
+ */
+export function checkTimer(where: string, name: string, value: unknown): number | null {
+  const duration = checkDuration(where, name, value);
+  if (duration !== null && duration > MAX_TIMER_DELAY) {
+    throw new RangeError(
+      `${where}: option "${name}" must be at most ${MAX_TIMER_DELAY} ms (about 24.8 days), got ${duration}`,
+    );
+  }
+  return duration;
+}
 
 /** Throws unless `options` is a plain object whose keys are all in `names`. */
 export function checkOptions(where: string, options: unknown, names: ReadonlySet<string>): void {

@@ -4,6 +4,7 @@
  * `on:`. The command line builds its remote jobs with these.
  */
 import { dirname, isAbsolute, join } from "node:path";
+import { describeValue } from "asyncjobs/extend";
 import { Run } from "./commands.js";
 import { captureFormatter } from "./formatters.js";
 import { SshInventory } from "./inventory.js";
@@ -37,13 +38,34 @@ export interface RemoteCommandOptions extends SshJobOptions {
   capture?: boolean;
 }
 
-/** The job of a workflow's `run:` entry on `node`: `cwd` and `env` become part of the command line. */
+/** What a POSIX shell takes as a variable name: anything else would be read as shell code. */
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The job of a workflow's `run:` entry on `node`: `cwd` and `env` become
+ * part of the command line, the values quoted. Throws a TypeError naming
+ * the first `env` name that is not a shell variable name
+ * (`[A-Za-z_][A-Za-z0-9_]*`), since it would be spliced into the remote
+ * shell's command line.
+ */
 export function remoteCommandJob(
   node: SshNode,
   command: string | readonly string[],
   options: RemoteCommandOptions = {},
 ): SshJob {
   const { cwd, env, capture, ...jobOptions } = options;
+  for (const [name, value] of Object.entries(env ?? {})) {
+    if (!VARIABLE_NAME.test(name)) {
+      throw new TypeError(
+        `env: ${JSON.stringify(name)} is not a variable name a remote shell accepts (letters, digits and _, not starting with a digit)`,
+      );
+    }
+    if (typeof value !== "string") {
+      throw new TypeError(
+        `env: the value of ${name} must be a string, got ${describeValue(value)}`,
+      );
+    }
+  }
   const line = typeof command === "string" ? command : shellJoin(command);
   const prefix: string[] = [];
   if (cwd !== undefined) prefix.push(`cd ${shellQuote(cwd)} || exit 1;`);

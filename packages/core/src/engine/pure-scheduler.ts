@@ -12,6 +12,7 @@ import {
 } from "../jobs/abstract-job.js";
 import { SCHEDULER_BRAND, SEQUENCE_BRAND } from "../jobs/brands.js";
 import { RunContext } from "../jobs/context.js";
+import { clearResumedMarks } from "../jobs/journal-marks.js";
 import { requirementsOf } from "../jobs/requirements.js";
 import type { Sequence } from "../jobs/sequence.js";
 import { DONE, IDLE, RUNNING } from "../jobs/state.js";
@@ -43,6 +44,7 @@ import {
   successorsMap,
   topologicalOrder,
 } from "./graph.js";
+import { checkJournal, type RunJournal, runJournaled } from "./journal.js";
 import { Members } from "./members.js";
 import { orchestrate, type PreparedGraph } from "./orchestration.js";
 import { checkPools, type PoolState } from "./pools.js";
@@ -79,6 +81,18 @@ export interface SchedulerOptions {
 export interface RunOptions {
   /** Aborting it cancels the running jobs and ends the run at once. */
   signal?: AbortSignal;
+  /**
+   * Record the run in this journal (see docs/journal.md): each job's start
+   * and end, its result, the run's end. Every job needs a key (its `key`
+   * option, else its label), one per job.
+   */
+  journal?: RunJournal;
+  /**
+   * With `journal`: jobs that succeeded in the journal's last run, with the
+   * same fingerprint (definition and requirements unchanged), are not run
+   * again and keep their recorded results. Forever jobs always run.
+   */
+  resume?: boolean;
 }
 
 /** How the last run ended (or that there was none yet). */
@@ -134,6 +148,7 @@ export function initSchedulerState(
   state._activePools = undefined;
   state._tracing = checkBoolean(where, "trace", options.trace, false);
   state._lastTrace = undefined;
+  state._onListenerError = undefined;
 }
 
 function checkWatch(where: string, value: unknown): Watch | undefined {
@@ -198,6 +213,8 @@ export class PureScheduler implements Iterable<AbstractJob> {
   declare _activePools: Map<string, PoolState> | undefined;
   /** @internal */ declare _tracing: boolean;
   /** @internal */ declare _lastTrace: RunTrace | undefined;
+  /** @internal Told of an error an event listener threw while this scheduler's run dispatched an event. */
+  declare _onListenerError: ((error: unknown) => void) | undefined;
 
   /**
    * `instanceof PureScheduler` holds for every scheduler, including
@@ -398,6 +415,15 @@ export class PureScheduler implements Iterable<AbstractJob> {
    * shutdown completed in time without throwing.
    */
   shutdown(): Promise<boolean> {
+    // The run shuts its jobs down when it ends: doing it now as well would
+    // call each job's shutdown() twice, and while the job may still run.
+    if (this._status === "running") {
+      return Promise.reject(
+        new Error(
+          `${whereOf(this)}: shutdown(): the scheduler is running, and shuts its jobs down itself when its run ends`,
+        ),
+      );
+    }
     if (this._shutdownAnswer === undefined) {
       this._shutdownAnswer = shutdownJobs(this._members, this.shutdownTimeout);
     }
@@ -468,22 +494,28 @@ export class PureScheduler implements Iterable<AbstractJob> {
     const given = checkOptions<{ verbose?: boolean }>("sanitize()", options, VERBOSE_OPTION);
     const verbose = checkBoolean("sanitize()", "verbose", given.verbose, this.verbose);
     let fine = true;
-    for (const job of this._members) {
-      if (job._required !== undefined) {
-        for (const requirement of [...requirementsOf(job)]) {
-          if (requirement._owner !== this) {
-            job._dropRequirement(requirement);
-            fine = false;
-            if (verbose) {
-              writeOut(
-                `WARNING: job ${nameOf(job)} in scheduler ${describeScheduler(this)} ` +
-                  `dropped requirement ${nameOf(requirement)}, which is outside it\n`,
-              );
+    // This scheduler, then the nested ones, with a stack of its own rather
+    // than recursion: nesting may be deep.
+    const stack: PureScheduler[] = [this];
+    while (stack.length > 0) {
+      const scheduler = stack.pop()!;
+      for (const job of scheduler._members) {
+        if (job._required !== undefined) {
+          for (const requirement of [...requirementsOf(job)]) {
+            if (requirement._owner !== scheduler) {
+              job._dropRequirement(requirement);
+              fine = false;
+              if (verbose) {
+                writeOut(
+                  `WARNING: job ${nameOf(job)} in scheduler ${describeScheduler(scheduler)} ` +
+                    `dropped requirement ${nameOf(requirement)}, which is outside it\n`,
+                );
+              }
             }
           }
         }
+        if (isScheduler(job)) stack.push(job);
       }
-      if (isScheduler(job) && !job.sanitize({ verbose })) fine = false;
     }
     return fine;
   }
@@ -542,10 +574,19 @@ export class PureScheduler implements Iterable<AbstractJob> {
       false,
     );
     if (scanSchedulers && this instanceof AbstractJobClass) yield this;
-    for (const job of this._members) {
+    // Depth first, with a stack of its own rather than nested generators:
+    // nesting may be deep, and each level of yield* would cost every item.
+    const stack: Iterator<AbstractJob>[] = [this._members[Symbol.iterator]()];
+    while (stack.length > 0) {
+      const step = stack[stack.length - 1]!.next();
+      if (step.done) {
+        stack.pop();
+        continue;
+      }
+      const job = step.value;
       if (isScheduler(job)) {
-        // A nested scheduler yields itself first when scanSchedulers is set.
-        yield* job.iterateJobs({ scanSchedulers });
+        if (scanSchedulers) yield job;
+        stack.push(job._members[Symbol.iterator]());
       } else {
         yield job;
       }
@@ -747,7 +788,7 @@ function whereOf(scheduler: PureScheduler): string {
   return `scheduler ${describeScheduler(scheduler)}`;
 }
 
-const RUN_OPTIONS: ReadonlySet<string> = new Set(["signal"]);
+const RUN_OPTIONS: ReadonlySet<string> = new Set(["signal", "journal", "resume"]);
 const VERBOSE_OPTION: ReadonlySet<string> = new Set(["verbose"]);
 const DETAILS_OPTION: ReadonlySet<string> = new Set(["details"]);
 const EXIT_JOBS_OPTIONS: ReadonlySet<string> = new Set(["discardForever", "computeBacklinks"]);
@@ -910,15 +951,42 @@ export async function runScheduler(
       `${where()}: option "signal" must be an AbortSignal, got ${describeValue(signal)}`,
     );
   }
+  // Read only from plain options: a job's context (a nested run) has neither.
+  const journal = context === undefined ? checkJournal(where(), options.journal) : undefined;
+  const resume = checkBoolean(where(), "resume", context ? undefined : options.resume, false);
+  if (resume && journal === undefined) {
+    throw new TypeError(`${where()}: option "resume" needs a "journal" to resume from`);
+  }
   if (scheduler._busy) {
     throw new Error(`${where()}: the scheduler is already running; wait for its run to settle`);
+  }
+  if (journal !== undefined) {
+    return runJournaled(scheduler, journal, resume, where(), () =>
+      runChecked(scheduler, context ?? signal),
+    );
+  }
+  // A run of its own (not a nested one, which its parent's journal may have
+  // resumed jobs of) forgets the marks of an earlier resume.
+  if (context === undefined) clearResumedMarks(scheduler);
+  return runChecked(scheduler, context ?? signal);
+}
+
+/** The run itself, once the options are checked. */
+async function runChecked(
+  scheduler: PureScheduler,
+  signal: AbortSignal | RunContext | undefined,
+): Promise<boolean> {
+  if (scheduler._busy) {
+    throw new Error(
+      `scheduler ${describeScheduler(scheduler)}: run(): the scheduler is already running; wait for its run to settle`,
+    );
   }
   scheduler._busy = true;
   const detach = scheduler.verbose ? attachVerbose(scheduler) : undefined;
   const recording = scheduler._tracing ? recordTrace(scheduler) : undefined;
   if (recording) scheduler._lastTrace = recording.trace;
   try {
-    return await orchestrate(scheduler, context ?? signal);
+    return await orchestrate(scheduler, signal);
   } catch (error) {
     scheduler._busy = false;
     throw error;

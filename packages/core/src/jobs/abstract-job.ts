@@ -26,6 +26,7 @@ import {
   type JobExtras,
   usesExtras,
 } from "./extras.js";
+import { explicitKey, isResumed, setJobKey } from "./journal-marks.js";
 import {
   addRequirement,
   addRequirements,
@@ -56,6 +57,11 @@ export type Requirement =
 export interface JobOptions extends ExtraJobOptions {
   /** Shown in listings and graphs instead of the class's default label. */
   label?: string;
+  /**
+   * What identifies the job in a run journal (see `run({ journal })`);
+   * defaults to its label. Two jobs of one run may not share a key.
+   */
+  key?: string;
   /** When true (the default), the job raising an exception stops the whole run. */
   critical?: boolean;
   /** When true, the run does not wait for the job and cancels it once the other jobs are done. */
@@ -69,6 +75,7 @@ export interface JobOptions extends ExtraJobOptions {
 /** The option names {@link AbstractJob} reads, for subclasses that validate their options. */
 export const JOB_OPTION_NAMES: ReadonlySet<string> = new Set([
   "label",
+  "key",
   "critical",
   "forever",
   "required",
@@ -144,6 +151,37 @@ function allJobs(items: readonly unknown[]): items is AbstractJob[] {
   return true;
 }
 
+/**
+ * `forever` values set while the job's scheduler runs, by job: the run
+ * counts the jobs that are not forever when it starts, so such a change
+ * waits for the run to be over (see {@link applyDeferredSettings}). Empty
+ * unless somebody changes a running graph, so the getter pays nothing.
+ */
+const deferredForever = new Map<AbstractJob, boolean>();
+
+/**
+ * Applies the `forever` values set on `scheduler`'s jobs during its run,
+ * once the run is over.
+ *
+ * @internal
+ */
+export function applyDeferredSettings(scheduler: PureScheduler): void {
+  if (deferredForever.size === 0) return;
+  for (const [job, value] of [...deferredForever]) {
+    if (job._owner !== scheduler) continue;
+    deferredForever.delete(job);
+    job._setForever(value);
+  }
+}
+
+/** How many standalone runs are under way (a scheduler's run checks for them only when some are). */
+export const standaloneRuns = { count: 0 };
+
+/** Whether `job` is in a standalone run at the moment. */
+export function inStandaloneRun(job: AbstractJob): boolean {
+  return standaloneRuns.count > 0 && job._context !== undefined && job._context._standalone;
+}
+
 /** The bits of `AbstractJob._bits`. */
 const CRITICAL = 1;
 const FOREVER = 2;
@@ -160,8 +198,8 @@ export const RAISED_BIT = RAISED;
  * @typeParam T - what `run` resolves with, returned by {@link AbstractJob.result}.
  */
 export abstract class AbstractJob<T = unknown> {
-  /** Shown in listings and graphs; falls back to `textLabel()`. */
-  declare label: string | undefined;
+  /** @internal The label (see the `label` accessors). */
+  declare _label: string | undefined;
 
   // Engine state. Kept as plain fields on the job (no side tables) so that a
   // run touches few objects per job, and as few fields as can be: graphs are
@@ -183,7 +221,7 @@ export abstract class AbstractJob<T = unknown> {
 
   constructor(options: JobOptions = NO_OPTIONS) {
     // Every field, in the same order for every job (one shape for all).
-    this.label = undefined;
+    this._label = undefined;
     this._bits = CRITICAL;
     this._required = undefined;
     this._owner = undefined;
@@ -203,14 +241,21 @@ export abstract class AbstractJob<T = unknown> {
         `${whereOf(kind)}: options must be a plain object, got ${describeValue(options)}`,
       );
     }
+    // Set on this job at once (its errors below name it by its label): a
+    // constructor that throws hands nothing back, so only what it does to
+    // other objects must wait until every option is checked.
     const label = options.label;
-    if (typeof label === "string") this.label = label;
-    else if (label !== undefined) this.label = checkString(whereOf(kind), "label", label);
-    if (options.critical !== undefined) {
-      this.critical = checkBoolean(whereOf(kind), "critical", options.critical, true);
-    }
-    if (options.forever !== undefined) {
-      this.forever = checkBoolean(whereOf(kind), "forever", options.forever, false);
+    if (typeof label === "string") this._label = label;
+    else if (label !== undefined) this._label = checkString(whereOf(kind), "label", label);
+    // Read only when given: jobs with options are built by the million too.
+    const key =
+      options.key === undefined ? undefined : checkString(whereOf(kind), "key", options.key);
+    if (key === "")
+      throw new TypeError(`${whereOf(kind)}: option "key" must be a non-empty string`);
+    if (options.critical !== undefined || options.forever !== undefined) {
+      const critical = checkBoolean(whereOf(kind), "critical", options.critical, true);
+      const forever = checkBoolean(whereOf(kind), "forever", options.forever, false);
+      this._bits = withBit(withBit(CRITICAL, CRITICAL, critical), FOREVER, forever);
     }
     const scheduler = options.scheduler;
     if (scheduler !== undefined && scheduler !== null && !isScheduler(scheduler)) {
@@ -226,24 +271,60 @@ export abstract class AbstractJob<T = unknown> {
       // requires()'s own options and ignored.
       else this.requires([required] as Requirement);
     }
-    if (usesExtras(options)) this._extras = checkExtras(whereOf(kind), options);
+    const extras = usesExtras(options) ? checkExtras(whereOf(kind), options) : undefined;
+    // Joining the scheduler comes last, once every option has been checked.
+    if (scheduler !== undefined && scheduler !== null) checkCanJoin(scheduler, this);
+    this._extras = extras;
+    // Kept aside (most jobs have none), so that every job keeps one shape.
+    if (key !== undefined) setJobKey(this, key);
     scheduler?.add(this);
+  }
+
+  /** Shown in listings and graphs; falls back to `textLabel()`. */
+  get label(): string | undefined {
+    return this._label;
+  }
+  /**
+   * Sets it: a string, or undefined (or null) for the class's default
+   * label; throws a TypeError otherwise, and changes nothing.
+   */
+  set label(value: string | undefined) {
+    this._label = checkString(`job ${nameOf(this)}`, "label", value);
   }
 
   /** When true, an exception of this job stops the whole run (true by default). */
   get critical(): boolean {
     return (this._bits & CRITICAL) !== 0;
   }
-  /** Makes the job critical (or not); takes effect at the next failure. */
+  /** Makes the job critical (or not); takes effect at the next failure. Throws a TypeError unless a boolean. */
   set critical(value: boolean) {
-    this._bits = withBit(this._bits, CRITICAL, value);
+    this._bits = withBit(this._bits, CRITICAL, checkFlag(this, "critical", value));
   }
   /** When true, the run does not wait for this job and cancels it at the end. */
   get forever(): boolean {
+    if (deferredForever.size !== 0) {
+      const deferred = deferredForever.get(this);
+      if (deferred !== undefined) return deferred;
+    }
     return (this._bits & FOREVER) !== 0;
   }
-  /** Makes the job a forever one (or not); takes effect at the next run. */
+  /**
+   * Makes the job a forever one (or not); takes effect at the next run:
+   * set while its scheduler runs, the getter answers the new value at once,
+   * but the run under way goes on with the old one. Throws a TypeError
+   * unless a boolean.
+   */
   set forever(value: boolean) {
+    const flag = checkFlag(this, "forever", value);
+    if (this._owner?._busy) {
+      deferredForever.set(this, flag);
+      return;
+    }
+    deferredForever.delete(this);
+    this._setForever(flag);
+  }
+  /** @internal Sets the forever bit now (the setter defers it during a run). */
+  _setForever(value: boolean): void {
     this._bits = withBit(this._bits, FOREVER, value);
     // A run's layout counts the jobs that are not forever.
     if (this._owner !== undefined) this._owner._graphVersion++;
@@ -255,6 +336,11 @@ export abstract class AbstractJob<T = unknown> {
   /** @internal */
   set _raised(value: boolean) {
     this._bits = withBit(this._bits, RAISED, value);
+  }
+
+  /** What identifies the job in a run journal (the `key` option), if given; journals fall back on the label. */
+  get key(): string | undefined {
+    return explicitKey(this);
   }
 
   /** The retry policy (the `retry` option), if any. */
@@ -396,6 +482,14 @@ export abstract class AbstractJob<T = unknown> {
     return this._state === SKIPPED;
   }
 
+  /**
+   * True when the last run of its scheduler, resuming from a journal, kept
+   * this job's recorded result instead of running it again.
+   */
+  isResumed(): boolean {
+    return isResumed(this);
+  }
+
   /** How many attempts the job made in its last run (more than 1 after retries). */
   attempts(): number {
     // A run lets go of a done job's context after a single attempt.
@@ -426,6 +520,17 @@ export abstract class AbstractJob<T = unknown> {
 
   /** A description for graphs (may hold newlines); defaults to the text label. */
   graphLabel(): string | undefined {
+    return undefined;
+  }
+
+  /**
+   * What defines what this job does, as JSON-like data, for the fingerprint
+   * a run journal compares to tell whether a job changed since the last
+   * run. The default (undefined) leaves only the class, key, retry and
+   * timeout; `Job` gives its function's source text, `CommandJob` its
+   * command, shell, cwd and env. Subclasses override it.
+   */
+  definition(): unknown {
     return undefined;
   }
 
@@ -492,13 +597,27 @@ export abstract class AbstractJob<T = unknown> {
    * with its exception.
    */
   async standaloneRun(): Promise<T> {
+    // Two runs of one job at once would share its state and result: the
+    // job would run twice, and only one of the runs could be cancelled.
+    if (this._owner?._busy) {
+      throw new Error(
+        `job ${nameOf(this)}: standaloneRun(): its scheduler ${describeOwner(this._owner)} is running; wait for its run to settle`,
+      );
+    }
+    if (inStandaloneRun(this)) {
+      throw new Error(
+        `job ${nameOf(this)}: standaloneRun(): the job is already in a standalone run; wait for it to settle`,
+      );
+    }
     const context = new RunContext(this);
+    context._standalone = true;
     // Its scheduler's next run must put it back to idle first.
     if (this._owner !== undefined) this._owner._jobsFresh = false;
     this._context = context;
     this._state = RUNNING;
     this._raised = false;
     this._outcome = undefined;
+    standaloneRuns.count++;
     try {
       const value = (await this._invoke(context)) as T;
       this._outcome = value;
@@ -509,7 +628,37 @@ export abstract class AbstractJob<T = unknown> {
       throw error;
     } finally {
       this._state = DONE;
+      context._standalone = false;
+      standaloneRuns.count--;
     }
+  }
+}
+
+/** Checks a boolean given to a job's setter, naming the job and the option. */
+function checkFlag(job: AbstractJob, name: string, value: unknown): boolean {
+  if (typeof value !== "boolean") {
+    throw new TypeError(
+      `job ${nameOf(job)}: option "${name}" must be a boolean, got ${describeValue(value)}`,
+    );
+  }
+  return value;
+}
+
+/** A scheduler's name, as describeScheduler() gives it (not imported: no runtime cycle). */
+function describeOwner(scheduler: PureScheduler): string {
+  const label = (scheduler as { label?: string }).label;
+  return label === undefined ? `with ${scheduler._members.size} job(s)` : `"${label}"`;
+}
+
+/**
+ * What `scheduler.add(job)` would refuse, checked before the job's
+ * constructor sets anything (the engine's own check runs again in add()).
+ */
+function checkCanJoin(scheduler: PureScheduler, job: AbstractJob): void {
+  if (scheduler._busy) {
+    throw new Error(
+      `scheduler ${describeOwner(scheduler)}: cannot add job ${nameOf(job)} while the scheduler runs`,
+    );
   }
 }
 

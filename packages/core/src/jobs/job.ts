@@ -88,6 +88,11 @@ export class Job<T = unknown> extends AbstractJob<T> {
     return this._onShutdown !== undefined || this.shutdown !== Job.prototype.shutdown;
   }
 
+  /** The source text of the job's function (what a journal's fingerprint compares). */
+  override definition(): unknown {
+    return { function: String(this._function) };
+  }
+
   /** `Job[functionName (...)]`, as the original names its jobs. */
   override textLabel(): string {
     return `Job[${this._function?.name || "anonymous"} (...)]`;
