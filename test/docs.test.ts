@@ -158,7 +158,8 @@ async function checkCommandLine(line: string): Promise<string | undefined> {
         return `no asyncjobs command "${sub}"`;
       }
       const file = words.find((word) => /\.(ya?ml|json|ts)$/.test(word));
-      if (file && !existsSync(join(root, file))) return `no file ${file}`;
+      // A path names a file of this repository; a bare name is the reader's own file.
+      if (file?.includes("/") && !existsSync(join(root, file))) return `no file ${file}`;
     } else {
       return `a command this test does not know how to check: ${part}`;
     }

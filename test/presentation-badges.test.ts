@@ -127,9 +127,19 @@ describe("the status badge", () => {
     });
   }
 
-  it("uses the original's symbols, plus one for skipped jobs and one for cancelled jobs", () => {
-    const { skipped: unicodeSkipped, cancelled: unicodeCancelled, ...unicode } = UNICODE_SYMBOLS;
-    const { skipped: asciiSkipped, cancelled: asciiCancelled, ...ascii } = ASCII_SYMBOLS;
+  it("uses the original's symbols, plus one each for skipped, cancelled and resumed jobs", () => {
+    const {
+      skipped: unicodeSkipped,
+      cancelled: unicodeCancelled,
+      resumed: unicodeResumed,
+      ...unicode
+    } = UNICODE_SYMBOLS;
+    const {
+      skipped: asciiSkipped,
+      cancelled: asciiCancelled,
+      resumed: asciiResumed,
+      ...ascii
+    } = ASCII_SYMBOLS;
     assert.deepEqual(
       Object.values(unicode).join(""),
       ["⚠", "★", "☉", "⚐", "⚑", "↺", "☓", "∞"].join(""),
@@ -142,6 +152,8 @@ describe("the status badge", () => {
     assert.equal(asciiSkipped, "-");
     assert.equal(unicodeCancelled, "⊗");
     assert.equal(asciiCancelled, "/");
+    assert.equal(unicodeResumed, "↷");
+    assert.equal(asciiResumed, "=");
   });
 
   it("follows a real windowed run: idle, scheduled, running, done, raised", async () => {

@@ -62,6 +62,7 @@ async function load(name: string, source: string): Promise<Scheduler> {
     dryRun: false,
     details: false,
     quiet: false,
+    resume: false,
   })) as Scheduler;
 }
 

@@ -24,6 +24,7 @@ const OPTIONS = {
   ascii: { type: "boolean" },
   plain: { type: "boolean" },
   "dry-run": { type: "boolean", short: "n" },
+  resume: { type: "boolean", short: "r" },
   details: { type: "boolean", short: "d" },
   output: { type: "string", short: "o" },
   format: { type: "string", short: "f" },
@@ -49,7 +50,10 @@ const ALLOWED: Record<string, readonly OptionName[]> = {
     "port",
     "host",
     "report",
+    "resume",
   ],
+  runs: [],
+  show: ["ascii"],
   list: ["details", "ascii"],
   check: [],
   graph: ["output", "format"],
@@ -121,10 +125,14 @@ export function parseCommandLine(argv: readonly string[]): Invocation | { print:
     return { print: text };
   }
   if (values.help) return { print: (command && COMMAND_HELP[command]) || MAIN_HELP };
-  if (command === undefined) throw new UsageError("missing a command: run, list, check or graph");
+  if (command === undefined) {
+    throw new UsageError("missing a command: run, list, check, graph, runs or show");
+  }
   const allowed = ALLOWED[command];
   if (allowed === undefined) {
-    throw new UsageError(`unknown command "${command}": expected run, list, check, graph or help`);
+    throw new UsageError(
+      `unknown command "${command}": expected run, list, check, graph, runs, show or help`,
+    );
   }
   for (const [name, value] of Object.entries(values)) {
     if (value === undefined || name === "help" || name === "version") continue;
@@ -136,7 +144,14 @@ export function parseCommandLine(argv: readonly string[]): Invocation | { print:
     throw new UsageError(`${command}: --quiet and --verbose contradict each other`);
   }
   if (rest.length === 0) throw new UsageError(`${command}: missing the workflow FILE`);
-  if (rest.length > 1) throw new UsageError(`${command}: one FILE only, got ${rest.join(" ")}`);
+  const most = command === "show" ? 2 : 1;
+  if (rest.length > most) {
+    throw new UsageError(
+      command === "show"
+        ? `show: FILE and at most one RUN, got ${rest.join(" ")}`
+        : `${command}: one FILE only, got ${rest.join(" ")}`,
+    );
+  }
   const invocation: Invocation = {
     command,
     file: rest[0]!,
@@ -145,6 +160,8 @@ export function parseCommandLine(argv: readonly string[]): Invocation | { print:
     ascii: values.ascii === true,
     plain: values.plain === true,
     dryRun: values["dry-run"] === true,
+    resume: values.resume === true,
+    run: rest[1],
     details: values.details === true,
     output: values.output,
     format: values.format,
@@ -205,6 +222,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await (await import("./commands.js")).list(invocation);
       case "graph":
         return await (await import("./commands.js")).graph(invocation);
+      case "runs":
+        return (await import("./journal-commands.js")).listRuns(invocation.file);
+      case "show":
+        return (await import("./journal-commands.js")).showRun(invocation.file, invocation.run);
       default: {
         const scheduler = await loadScheduler(invocation);
         if (invocation.dryRun) {

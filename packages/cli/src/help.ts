@@ -10,6 +10,8 @@ Usage:
   asyncjobs list FILE [--details]    list its jobs in order, without running anything
   asyncjobs check FILE               validate it (schema, requirements, cycles)
   asyncjobs graph FILE [-o OUT]      draw it; OUT ends in .svg, .png, .dot or .mmd
+  asyncjobs runs FILE                list the past runs in its journal
+  asyncjobs show FILE [RUN]          debrief a past run (default: the last)
   asyncjobs help [COMMAND]           show this help, or that of a command
 
 FILE is either
@@ -26,6 +28,7 @@ Options of run:
       --ascii        use ASCII only (badges, spinner); also ASYNCJOBS_ASCII=1
       --plain        one line per event even on a terminal
   -n, --dry-run      list the jobs, do not run them
+  -r, --resume       run only what did not succeed in the last run, or changed
       --ui           serve a live view of the run in the browser; prints its URL
       --port N       (with --ui) the port to listen on; default: any free one
       --host ADDR    (with --ui) the address to listen on; default: 127.0.0.1
@@ -67,8 +70,11 @@ A YAML workflow:
   (relative to the workflow) that names the hosts of on: and via:.
 
 On a terminal, run redraws a table of the jobs in place; otherwise it prints
-one line per event, and each line the commands print prefixed with [job]. Ctrl-C cancels the run cleanly (jobs cancelled, programs
-terminated, shutdown run); a second Ctrl-C exits at once.
+one line per event, and each line the commands print prefixed with [job].
+Every run is recorded in a journal, .asyncjobs/<FILE's name>/ beside FILE
+(the last 20 runs), which --resume, runs and show read. Ctrl-C cancels the
+run cleanly (jobs cancelled, programs terminated, shutdown run); a second
+Ctrl-C exits at once.
 
 Exit status: 0 success, 1 the run failed, 2 a usage or file error,
 130 interrupted.
@@ -93,11 +99,15 @@ Options:
       --ascii        use ASCII only (badges, spinner)
       --plain        one line per event even on a terminal
   -n, --dry-run      list the jobs, do not run them
+  -r, --resume       run again only the jobs that did not succeed in the last
+                     run, or whose definition (or a requirement's) changed;
+                     the others keep their recorded results
       --ui           serve a live view of the run in the browser; prints its URL
       --port N       (with --ui) the port to listen on; default: any free one
       --host ADDR    (with --ui) the address to listen on; default: 127.0.0.1
       --report FILE  once the run is over, write an HTML report to FILE
 
+Every run is recorded in .asyncjobs/<FILE's name>/ beside FILE.
 Ctrl-C cancels the run cleanly; a second Ctrl-C exits at once.
 Exit status: 0 success, 1 the run failed, 2 a usage or file error, 130 interrupted.
 `,
@@ -123,5 +133,19 @@ Draws the graph of the workflow: jobs as boxes, requirements as arrows,
 nested groups as clusters. OUT's extension picks the format: .svg or .png
 (rendered without a system Graphviz), .dot (Graphviz source) or .mmd
 (Mermaid). Without -o, the DOT text (or Mermaid with -f mmd) goes to stdout.
+`,
+  runs: `Usage: asyncjobs runs FILE
+
+Lists the runs of the workflow in FILE that its journal holds (the last 20),
+oldest first: a number, the run's id, when it started, how long it took, its
+outcome and how many jobs were done, resumed, failed, cancelled, skipped or
+not run. A run killed outright shows as unfinished.
+`,
+  show: `Usage: asyncjobs show FILE [RUN] [--ascii]
+
+Prints the debrief of a past run of the workflow in FILE: its outcome, the
+listing of its jobs with their badges (↷ for a resumed job) and results, and
+the last lines of output of each job that failed. RUN is a run's number or
+id as runs prints them; without it, the last run.
 `,
 };

@@ -39,6 +39,7 @@ export function loadWorkflow(
     ascii: false,
     plain: true,
     dryRun: false,
+    resume: false,
     details: false,
   });
 }

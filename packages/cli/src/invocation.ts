@@ -23,6 +23,10 @@ export interface Invocation {
   ascii: boolean;
   plain: boolean;
   dryRun: boolean;
+  /** `run --resume`: keep the results of what succeeded last time, unchanged. */
+  resume: boolean;
+  /** `show`: the run to show (a number or an id), if given. */
+  run?: string | undefined;
   details: boolean;
   output?: string | undefined;
   format?: string | undefined;

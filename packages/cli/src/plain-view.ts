@@ -78,6 +78,17 @@ export class PlainView {
   #onChange(type: string, row: Row | undefined): void {
     const verb = VERBS[type];
     if (verb === undefined || row === undefined) return;
+    // A resumed job does not run: one line says it kept its recorded result.
+    if (row.job.isResumed()) {
+      if (type === "job:started") return;
+      if (type === "job:done") {
+        const outcome = outcomeText(row);
+        this.#line(
+          `${"resumed".padEnd(9)} ${row.path}${outcome === undefined || outcome === "resumed" ? "" : ` ${outcome}`}`,
+        );
+        return;
+      }
+    }
     const now = performance.now();
     let text = `${verb.padEnd(9)} ${row.path}`;
     if (type === "job:skipped") {

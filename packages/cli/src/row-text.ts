@@ -31,7 +31,7 @@ export function outcomeText(row: Row): string | undefined {
   }
   if (row.state === "cancelled") return "cancelled";
   if (row.state !== "done" || row.group) return undefined;
-  if (CommandJob.isCommandJob(job) && !job.capture) return undefined;
+  if (CommandJob.isCommandJob(job) && !job.capture) return job.isResumed() ? "resumed" : undefined;
   let value: unknown;
   try {
     value = job.result();

@@ -4,8 +4,8 @@
  * run failed, the debrief.
  */
 
-import { CommandJob } from "@asyncjobs/node";
-import type { PureScheduler } from "asyncjobs";
+import { CommandJob, FileJournal } from "@asyncjobs/node";
+import type { AbstractJob, PureScheduler, RunJournal } from "asyncjobs";
 import { formatDuration } from "./duration.js";
 import type { Invocation } from "./invocation.js";
 import { LiveView } from "./live-view.js";
@@ -80,6 +80,58 @@ function listenForInterrupts(onInterrupt: (reason: string) => void, keys: boolea
       stdin.unref?.();
     }
   };
+}
+
+/** The last lines a failed job left on its standard error, when its error keeps them. */
+function tailOf(job: AbstractJob | undefined): string[] {
+  const error = job?.raisedException() as { stderr?: unknown } | undefined;
+  const lines = error?.stderr;
+  if (!Array.isArray(lines)) return [];
+  return lines.filter((line): line is string => typeof line === "string");
+}
+
+/**
+ * The workflow's file journal, with the last lines of output of each job
+ * that fails added to its end record, for `asyncjobs show`.
+ */
+function journalWithTails(files: FileJournal, scheduler: PureScheduler): RunJournal {
+  const byKey = new Map<string, AbstractJob>();
+  for (const job of scheduler.iterateJobs()) {
+    // The job's own accessors: a workflow module may bring its own copy of the core.
+    const key = job.key ?? job.label;
+    if (key !== undefined) byKey.set(key, job);
+  }
+  return {
+    load: () => files.load(),
+    record(record) {
+      if (record.type === "job-end" && record.outcome === "failed") {
+        const tail = tailOf(byKey.get(record.key));
+        files.record(tail.length > 0 ? { ...record, tail } : record);
+        return;
+      }
+      files.record(record);
+    },
+    close: () => files.close(),
+  };
+}
+
+/**
+ * Why the jobs of a workflow module cannot be told apart in a journal (a
+ * job with neither key nor label, or two with one key), or undefined when
+ * they can. YAML workflows always can: their jobs get keys from their ids.
+ */
+function unjournaled(scheduler: PureScheduler): string | undefined {
+  const seen = new Map<string, AbstractJob>();
+  for (const job of scheduler.iterateJobs()) {
+    // The job's own accessors: a workflow module may bring its own copy of the core.
+    const key = job.key ?? job.label;
+    if (key === undefined) {
+      return `job "${job.label ?? job.textLabel() ?? "NOLABEL"}" has neither a key nor a label (give each job a key or label)`;
+    }
+    if (seen.has(key)) return `two jobs have the key "${key}" (give each job a key of its own)`;
+    seen.set(key, job);
+  }
+  return undefined;
 }
 
 /** The browser view and the report, when asked for. */
@@ -197,6 +249,30 @@ export async function runWorkflow(
   };
   stopListening = listenForInterrupts(onInterrupt, live);
 
+  const files = FileJournal.forWorkflow(invocation.file);
+  const problem = unjournaled(scheduler);
+  if (problem !== undefined && !invocation.resume) {
+    process.stderr.write(`asyncjobs: this run is not journaled: ${problem}\n`);
+  }
+  if (invocation.resume) {
+    let last: string | undefined;
+    try {
+      if (problem !== undefined) throw new Error(problem);
+      last = files.lastRun()?.id;
+    } catch (error) {
+      stopListening();
+      process.off("exit", killOnExit);
+      process.stderr.write(`${invocation.file}: cannot resume: ${(error as Error).message}\n`);
+      return 2;
+    }
+    stdout.write(
+      last === undefined
+        ? `asyncjobs: no earlier run of ${invocation.file} in its journal: running every job\n`
+        : `asyncjobs: resuming from run ${last}\n`,
+    );
+  }
+  const journal = problem === undefined ? journalWithTails(files, scheduler) : undefined;
+
   view.start();
   // After the terminal view, so that the browser's copy of the output wraps
   // the terminal's sink rather than being replaced by it.
@@ -218,7 +294,11 @@ export async function runWorkflow(
   let ok = false;
   let refused: unknown;
   try {
-    ok = await scheduler.run({ signal: controller.signal });
+    ok = await scheduler.run(
+      journal === undefined
+        ? { signal: controller.signal }
+        : { signal: controller.signal, journal, resume: invocation.resume },
+    );
   } catch (error) {
     // A critical scheduler rejects when its run fails; before it starts, it
     // rejects on a graph it cannot run.
@@ -246,6 +326,9 @@ export async function runWorkflow(
         notes.push(`${counts.failed} non-critical failure${counts.failed === 1 ? "" : "s"}`);
       }
       if (counts.skipped > 0) notes.push(`${counts.skipped} skipped`);
+      let resumed = 0;
+      for (const job of scheduler.iterateJobs()) if (job.isResumed()) resumed++;
+      if (resumed > 0) notes.push(`${resumed} resumed`);
       const failures = notes.length === 0 ? "" : ` (${notes.join(", ")})`;
       stdout.write(
         `asyncjobs: success, ${finished} job${finished === 1 ? "" : "s"} done in ${elapsed}${failures}\n`,

@@ -719,7 +719,7 @@ export async function buildWorkflow(
     timeout: overrides.timeout ?? durationOf(spec.timeout) ?? null,
     ...(spec.pools === undefined ? {} : { pools: spec.pools }),
   });
-  addJobs(scheduler, spec.jobs, ["jobs"], top, { workflow, remote });
+  addJobs(scheduler, spec.jobs, ["jobs"], top, { workflow, remote, keys: new Set() }, "");
   return scheduler;
 }
 
@@ -745,6 +745,8 @@ interface Building {
   workflow: WorkflowFile;
   /** Set when the workflow names hosts. */
   remote: Remote | undefined;
+  /** The journal keys given so far, to keep them unique. */
+  keys: Set<string>;
 }
 
 function addJobs(
@@ -753,12 +755,14 @@ function addJobs(
   listPath: Path,
   settings: Inherited,
   building: Building,
+  where: string,
 ): void {
   const made = new Map<string, AbstractJob>();
   const pending: [AbstractJob, JobEntry][] = [];
   for (const [index, entry] of entries.entries()) {
     const path = [...listPath, index];
     const own = inherit(settings, path, entry);
+    const key = keyOf(entry, building.keys, `${where}${index + 1}`);
     let job: AbstractJob;
     if (entry.jobs !== undefined) {
       const group = new Scheduler({
@@ -768,12 +772,13 @@ function addJobs(
         jobsWindow: entry.window ?? null,
         timeout: durationOf(entry.timeout) ?? null,
         ...(entry.pools === undefined ? {} : { pools: entry.pools }),
+        key,
         ...extrasOf(entry),
       });
-      addJobs(group, entry.jobs, [...path, "jobs"], own, building);
+      addJobs(group, entry.jobs, [...path, "jobs"], own, building, `${key}/`);
       job = group;
     } else if (own.on !== undefined && own.on !== LOCAL_HOST) {
-      job = remoteJob(entry, own, building, path);
+      job = remoteJob(entry, own, building, path, key);
     } else {
       const label = labelOf(entry);
       job = new CommandJob(entry.run!, {
@@ -786,6 +791,7 @@ function addJobs(
         ...(own.env === undefined ? {} : { env: own.env }),
         capture: entry.capture ?? false,
         ...(entry.readyWhen === undefined ? {} : { readyWhen: entry.readyWhen }),
+        key,
         ...extrasOf(entry),
       });
     }
@@ -805,7 +811,25 @@ function addJobs(
 }
 
 /** The SshJob of a `run:` entry with `on:` (a name of the hosts inventory, or a target). */
-function remoteJob(entry: JobEntry, own: Inherited, building: Building, path: Path): SshJob {
+/**
+ * The key a job has in the run journal: its id, else its label, else its
+ * position (`3`, `tests/2`); made unique with `#2`, `#3` where labels repeat.
+ */
+function keyOf(entry: JobEntry, keys: Set<string>, position: string): string {
+  const base = entry.id ?? entry.label ?? position;
+  let key = base;
+  for (let n = 2; keys.has(key); n++) key = `${base}#${n}`;
+  keys.add(key);
+  return key;
+}
+
+function remoteJob(
+  entry: JobEntry,
+  own: Inherited,
+  building: Building,
+  path: Path,
+  key: string,
+): SshJob {
   let node: SshNode;
   try {
     // namesRemoteHost() saw this entry, so SSH was loaded.
@@ -829,6 +853,7 @@ function remoteJob(entry: JobEntry, own: Inherited, building: Building, path: Pa
       ...(own.cwd === undefined ? {} : { cwd: own.cwd }),
       ...(own.env === undefined ? {} : { env: own.env }),
       capture: entry.capture ?? false,
+      key,
       ...extrasOf(entry),
     });
   } catch (error) {

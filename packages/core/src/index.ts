@@ -22,6 +22,18 @@ export {
   type SchedulerEventType,
 } from "./engine/events.js";
 export {
+  JOURNAL_FORMAT_VERSION,
+  type JobEndRecord,
+  type JobStartRecord,
+  type JournalJobInfo,
+  type JournalOutcome,
+  type JournalRecord,
+  type RecordedJob,
+  type RunEndRecord,
+  type RunJournal,
+  type RunStartRecord,
+} from "./engine/journal.js";
+export {
   PureScheduler,
   type RunOptions,
   type RunStatus,
@@ -38,6 +50,7 @@ export {
 export type { JobContext } from "./jobs/context.js";
 export type { ExtraJobOptions } from "./jobs/extras.js";
 export { Job, type JobFunction, type JobFunctionOptions } from "./jobs/job.js";
+export { journalKey } from "./jobs/journal-marks.js";
 export { PrintJob, type PrintJobOptions } from "./jobs/print-job.js";
 export type { RetryOptions, RetryPolicy } from "./jobs/retry.js";
 export { Sequence, type SequenceOptions } from "./jobs/sequence.js";

@@ -311,6 +311,22 @@ export class CommandJob extends AbstractJob<string | number> {
     this.readyWhen = checkReadyWhen(readyWhen);
   }
 
+  /**
+   * The command, shell, cwd, env, capture, timeout and readyWhen: what a
+   * run journal's fingerprint compares (not the inherited environment).
+   */
+  override definition(): unknown {
+    return {
+      command: this.command,
+      shell: this.shell,
+      cwd: this.cwd,
+      env: this.env,
+      capture: this.capture,
+      timeout: this.timeout,
+      readyWhen: this.readyWhen === undefined ? undefined : String(this.readyWhen),
+    };
+  }
+
   /** Whether `value` is a CommandJob, even one from another copy of this module. */
   static isCommandJob(value: unknown): value is CommandJob {
     return typeof value === "object" && value !== null && COMMAND_JOB_BRAND in value;

@@ -1,7 +1,8 @@
 /**
  * Node-only jobs for asyncjobs: `CommandJob` runs a local command (an
  * argument list, or a line for the shell) with its output streamed,
- * captured or both, and a timeout or cancellation that kills it.
+ * captured or both, and a timeout or cancellation that kills it;
+ * `FileJournal` records runs in plain files, for `run({ journal, resume })`.
  *
  * @packageDocumentation
  * @module @asyncjobs/node
@@ -15,3 +16,12 @@ export {
   type OutputStream,
 } from "./command-job.js";
 export { CommandLineError, joinCommandLine, splitCommandLine } from "./command-line.js";
+export {
+  FileJournal,
+  type FileJournalOptions,
+  type JournalRun,
+  type JournalRunSummary,
+  parseJournal,
+  recordedJobs,
+  summarizeRun,
+} from "./file-journal.js";

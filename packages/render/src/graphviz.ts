@@ -5,6 +5,8 @@
  * this package never loads its 800 kB.
  */
 
+import { withBaselineWasm } from "./wasm-tiering.js";
+
 /** The font family asyncjobs' DOT text asks for, and the one font the PNG renderer has. */
 export const GRAPH_FONT = "DejaVu Sans";
 
@@ -17,7 +19,10 @@ let loading: Promise<GraphvizLayout> | undefined;
 
 function graphviz(): Promise<GraphvizLayout> {
   if (loading === undefined) {
-    loading = import("@hpcc-js/wasm-graphviz").then((module) => module.Graphviz.load());
+    // Loaded once per process (compiling its WebAssembly), then reused.
+    loading = import("@hpcc-js/wasm-graphviz").then((module) =>
+      withBaselineWasm(() => module.Graphviz.load()),
+    );
     // A failed load (a missing package, say) is retried by the next call.
     loading.catch(() => {
       loading = undefined;

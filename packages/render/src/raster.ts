@@ -9,7 +9,9 @@
  * a package manager puts them. Node, Deno and Bun only: it reads files.
  */
 import { GRAPH_FONT } from "./graphviz.js";
+import { encodePng } from "./png.js";
 import { nodeFs, resolveFromHere } from "./runtime.js";
+import { withBaselineWasm } from "./wasm-tiering.js";
 
 /** The part of `@resvg/resvg-wasm` used here. */
 type ResvgModule = typeof import("@resvg/resvg-wasm");
@@ -27,7 +29,11 @@ async function initialise(): Promise<{ resvg: ResvgModule; font: Uint8Array }> {
     fs.readFile(await resolveFromHere("dejavu-fonts-ttf/ttf/DejaVuSans.ttf", import.meta.url)),
   ]);
   try {
-    await resvg.initWasm(wasm);
+    // Compiled from the bytes once per process: initialise() runs once, and
+    // later PNGs reuse the instance.
+    await withBaselineWasm(async () =>
+      resvg.initWasm(await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>)),
+    );
   } catch (error) {
     // initWasm() may run once per process: another copy of this module (or
     // the application itself) may have done it already, which is fine.
@@ -36,7 +42,12 @@ async function initialise(): Promise<{ resvg: ResvgModule; font: Uint8Array }> {
   return { resvg, font };
 }
 
-function renderer(): Promise<{ resvg: ResvgModule; font: Uint8Array }> {
+/**
+ * Loads resvg and the font, once per process (a failed load is retried by
+ * the next call). Exported so that an export can start this while Graphviz
+ * lays the graph out.
+ */
+export function renderer(): Promise<{ resvg: ResvgModule; font: Uint8Array }> {
   if (loading === undefined) {
     loading = initialise();
     loading.catch(() => {
@@ -69,11 +80,19 @@ export async function svgToPng(svg: string, options: PngOptions = {}): Promise<U
   });
   try {
     const rendered = image.render();
+    let pixels: Uint8Array;
+    let width: number;
+    let height: number;
     try {
-      return rendered.asPng();
+      pixels = rendered.pixels;
+      width = rendered.width;
+      height = rendered.height;
     } finally {
       rendered.free();
     }
+    // Encoded with the runtime's own deflate, which costs a fraction of
+    // resvg's encoder in a fresh process.
+    return await encodePng(pixels, width, height);
   } finally {
     image.free();
   }

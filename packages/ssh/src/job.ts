@@ -132,6 +132,18 @@ export class SshJob extends AbstractJob<string | number> {
     this.tailLines = checkCount("SshJob()", "tailLines", tailLines, 10);
   }
 
+  /** The host and the commands (what a run journal's fingerprint compares). */
+  override definition(): unknown {
+    return {
+      host: this.node.target,
+      commands: this.commands.map((command) => ({
+        kind: command.constructor.name,
+        text: command.text(),
+      })),
+      timeout: this.#timeout,
+    };
+  }
+
   /** `label: first command (+N)`, shortened to 60 characters. */
   override textLabel(): string {
     const more = this.commands.length > 1 ? ` (+${this.commands.length - 1})` : "";

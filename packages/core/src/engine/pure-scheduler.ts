@@ -12,6 +12,7 @@ import {
 } from "../jobs/abstract-job.js";
 import { SCHEDULER_BRAND, SEQUENCE_BRAND } from "../jobs/brands.js";
 import { RunContext } from "../jobs/context.js";
+import { clearResumedMarks } from "../jobs/journal-marks.js";
 import { requirementsOf } from "../jobs/requirements.js";
 import type { Sequence } from "../jobs/sequence.js";
 import { DONE, IDLE, RUNNING } from "../jobs/state.js";
@@ -43,6 +44,7 @@ import {
   successorsMap,
   topologicalOrder,
 } from "./graph.js";
+import { checkJournal, type RunJournal, runJournaled } from "./journal.js";
 import { Members } from "./members.js";
 import { orchestrate, type PreparedGraph } from "./orchestration.js";
 import { checkPools, type PoolState } from "./pools.js";
@@ -79,6 +81,18 @@ export interface SchedulerOptions {
 export interface RunOptions {
   /** Aborting it cancels the running jobs and ends the run at once. */
   signal?: AbortSignal;
+  /**
+   * Record the run in this journal (see docs/journal.md): each job's start
+   * and end, its result, the run's end. Every job needs a key (its `key`
+   * option, else its label), one per job.
+   */
+  journal?: RunJournal;
+  /**
+   * With `journal`: jobs that succeeded in the journal's last run, with the
+   * same fingerprint (definition and requirements unchanged), are not run
+   * again and keep their recorded results. Forever jobs always run.
+   */
+  resume?: boolean;
 }
 
 /** How the last run ended (or that there was none yet). */
@@ -335,6 +349,8 @@ export class PureScheduler implements Iterable<AbstractJob> {
         `${whereOf(this)}.update(): expected an iterable of jobs, got ${describeValue(jobs)}`,
       );
     }
+    // An array of jobs, how big graphs are added at once: no copy, no iterator.
+    if (Array.isArray(jobs) && addAllJobs(this, jobs)) return this;
     const toAdd: AbstractJob[] = [];
     let index = 0;
     for (const item of jobs as Iterable<unknown>) {
@@ -772,7 +788,7 @@ function whereOf(scheduler: PureScheduler): string {
   return `scheduler ${describeScheduler(scheduler)}`;
 }
 
-const RUN_OPTIONS: ReadonlySet<string> = new Set(["signal"]);
+const RUN_OPTIONS: ReadonlySet<string> = new Set(["signal", "journal", "resume"]);
 const VERBOSE_OPTION: ReadonlySet<string> = new Set(["verbose"]);
 const DETAILS_OPTION: ReadonlySet<string> = new Set(["details"]);
 const EXIT_JOBS_OPTIONS: ReadonlySet<string> = new Set(["discardForever", "computeBacklinks"]);
@@ -842,6 +858,27 @@ function noteArrival(scheduler: PureScheduler, job: AbstractJob): void {
   ) {
     scheduler._jobsFresh = false;
   }
+}
+
+/**
+ * Adds `jobs` if every item is a job (checking them all first, so that
+ * either all are added or none); false, having done nothing, otherwise.
+ */
+function addAllJobs(scheduler: PureScheduler, jobs: readonly unknown[]): boolean {
+  for (let k = 0; k < jobs.length; k++) {
+    if (!(jobs[k] instanceof AbstractJobClass)) return false;
+  }
+  const all = jobs as readonly AbstractJob[];
+  for (let k = 0; k < all.length; k++) checkCanAdd(scheduler, all[k]!);
+  const members = scheduler._members;
+  for (let k = 0; k < all.length; k++) {
+    const job = all[k]!;
+    members.add(job);
+    job._owner = scheduler;
+    noteArrival(scheduler, job);
+  }
+  scheduler._graphVersion++;
+  return true;
 }
 
 function checkCanAdd(scheduler: PureScheduler, job: AbstractJob): void {
@@ -914,15 +951,42 @@ export async function runScheduler(
       `${where()}: option "signal" must be an AbortSignal, got ${describeValue(signal)}`,
     );
   }
+  // Read only from plain options: a job's context (a nested run) has neither.
+  const journal = context === undefined ? checkJournal(where(), options.journal) : undefined;
+  const resume = checkBoolean(where(), "resume", context ? undefined : options.resume, false);
+  if (resume && journal === undefined) {
+    throw new TypeError(`${where()}: option "resume" needs a "journal" to resume from`);
+  }
   if (scheduler._busy) {
     throw new Error(`${where()}: the scheduler is already running; wait for its run to settle`);
+  }
+  if (journal !== undefined) {
+    return runJournaled(scheduler, journal, resume, where(), () =>
+      runChecked(scheduler, context ?? signal),
+    );
+  }
+  // A run of its own (not a nested one, which its parent's journal may have
+  // resumed jobs of) forgets the marks of an earlier resume.
+  if (context === undefined) clearResumedMarks(scheduler);
+  return runChecked(scheduler, context ?? signal);
+}
+
+/** The run itself, once the options are checked. */
+async function runChecked(
+  scheduler: PureScheduler,
+  signal: AbortSignal | RunContext | undefined,
+): Promise<boolean> {
+  if (scheduler._busy) {
+    throw new Error(
+      `scheduler ${describeScheduler(scheduler)}: run(): the scheduler is already running; wait for its run to settle`,
+    );
   }
   scheduler._busy = true;
   const detach = scheduler.verbose ? attachVerbose(scheduler) : undefined;
   const recording = scheduler._tracing ? recordTrace(scheduler) : undefined;
   if (recording) scheduler._lastTrace = recording.trace;
   try {
-    return await orchestrate(scheduler, context ?? signal);
+    return await orchestrate(scheduler, signal);
   } catch (error) {
     scheduler._busy = false;
     throw error;

@@ -19,7 +19,14 @@ import { describeValue, isPlainObject } from "../util/describe.js";
 import { checkBoolean, checkString, rejectUnknownOptions } from "../util/options.js";
 import { SCHEDULER_BRAND, SEQUENCE_BRAND } from "./brands.js";
 import { type JobContext, RunContext } from "./context.js";
-import { checkExtras, EXTRA_OPTION_NAMES, type ExtraJobOptions, type JobExtras } from "./extras.js";
+import {
+  checkExtras,
+  EXTRA_OPTION_NAMES,
+  type ExtraJobOptions,
+  type JobExtras,
+  usesExtras,
+} from "./extras.js";
+import { explicitKey, isResumed, setJobKey } from "./journal-marks.js";
 import {
   addRequirement,
   addRequirements,
@@ -50,6 +57,11 @@ export type Requirement =
 export interface JobOptions extends ExtraJobOptions {
   /** Shown in listings and graphs instead of the class's default label. */
   label?: string;
+  /**
+   * What identifies the job in a run journal (see `run({ journal })`);
+   * defaults to its label. Two jobs of one run may not share a key.
+   */
+  key?: string;
   /** When true (the default), the job raising an exception stops the whole run. */
   critical?: boolean;
   /** When true, the run does not wait for the job and cancels it once the other jobs are done. */
@@ -63,6 +75,7 @@ export interface JobOptions extends ExtraJobOptions {
 /** The option names {@link AbstractJob} reads, for subclasses that validate their options. */
 export const JOB_OPTION_NAMES: ReadonlySet<string> = new Set([
   "label",
+  "key",
   "critical",
   "forever",
   "required",
@@ -115,6 +128,11 @@ export function flattenRequirements(
       );
     }
   }
+}
+
+/** How errors name a job's constructor: `Job()`, `CommandJob()`... */
+function whereOf(kind: abstract new (...args: never[]) => unknown): string {
+  return `${kind.name}()`;
 }
 
 function isSequence(value: unknown): value is Sequence {
@@ -214,34 +232,51 @@ export abstract class AbstractJob<T = unknown> {
     this._extras = undefined;
     // Jobs without options, the most made: nothing to check, no message to prepare.
     if (options === NO_OPTIONS) return;
-    const where = `${new.target.name}()`;
+    // With options (a label, requirements: how most graphs are built), the
+    // usual values are taken as they are, and the name of the constructor
+    // for a message is only made when a value is wrong.
+    const kind = new.target;
     if (!isPlainObject(options)) {
       throw new TypeError(
-        `${where}: options must be a plain object, got ${describeValue(options)}`,
+        `${whereOf(kind)}: options must be a plain object, got ${describeValue(options)}`,
       );
     }
     // Set on this job at once (its errors below name it by its label): a
     // constructor that throws hands nothing back, so only what it does to
     // other objects must wait until every option is checked.
-    this._label = checkString(where, "label", options.label);
-    const critical = checkBoolean(where, "critical", options.critical, true);
-    const forever = checkBoolean(where, "forever", options.forever, false);
-    this._bits = withBit(withBit(CRITICAL, CRITICAL, critical), FOREVER, forever);
+    const label = options.label;
+    if (typeof label === "string") this._label = label;
+    else if (label !== undefined) this._label = checkString(whereOf(kind), "label", label);
+    // Read only when given: jobs with options are built by the million too.
+    const key =
+      options.key === undefined ? undefined : checkString(whereOf(kind), "key", options.key);
+    if (key === "")
+      throw new TypeError(`${whereOf(kind)}: option "key" must be a non-empty string`);
+    if (options.critical !== undefined || options.forever !== undefined) {
+      const critical = checkBoolean(whereOf(kind), "critical", options.critical, true);
+      const forever = checkBoolean(whereOf(kind), "forever", options.forever, false);
+      this._bits = withBit(withBit(CRITICAL, CRITICAL, critical), FOREVER, forever);
+    }
     const scheduler = options.scheduler;
     if (scheduler !== undefined && scheduler !== null && !isScheduler(scheduler)) {
       throw new TypeError(
-        `${where}: option "scheduler" must be a PureScheduler or a Scheduler, got ${describeValue(scheduler)}`,
+        `${whereOf(kind)}: option "scheduler" must be a PureScheduler or a Scheduler, got ${describeValue(scheduler)}`,
       );
     }
-    if (options.required !== undefined && options.required !== null) {
+    const required = options.required;
+    if (required !== undefined && required !== null) {
+      if (required instanceof AbstractJob) addRequirement(this, required);
+      else if (Array.isArray(required) && allJobs(required)) addRequirements(this, required);
       // In an array, so that a plain object is refused rather than read as
       // requires()'s own options and ignored.
-      this.requires([options.required] as Requirement);
+      else this.requires([required] as Requirement);
     }
-    const extras = checkExtras(where, options);
+    const extras = usesExtras(options) ? checkExtras(whereOf(kind), options) : undefined;
     // Joining the scheduler comes last, once every option has been checked.
     if (scheduler !== undefined && scheduler !== null) checkCanJoin(scheduler, this);
     this._extras = extras;
+    // Kept aside (most jobs have none), so that every job keeps one shape.
+    if (key !== undefined) setJobKey(this, key);
     scheduler?.add(this);
   }
 
@@ -301,6 +336,11 @@ export abstract class AbstractJob<T = unknown> {
   /** @internal */
   set _raised(value: boolean) {
     this._bits = withBit(this._bits, RAISED, value);
+  }
+
+  /** What identifies the job in a run journal (the `key` option), if given; journals fall back on the label. */
+  get key(): string | undefined {
+    return explicitKey(this);
   }
 
   /** The retry policy (the `retry` option), if any. */
@@ -442,6 +482,14 @@ export abstract class AbstractJob<T = unknown> {
     return this._state === SKIPPED;
   }
 
+  /**
+   * True when the last run of its scheduler, resuming from a journal, kept
+   * this job's recorded result instead of running it again.
+   */
+  isResumed(): boolean {
+    return isResumed(this);
+  }
+
   /** How many attempts the job made in its last run (more than 1 after retries). */
   attempts(): number {
     // A run lets go of a done job's context after a single attempt.
@@ -472,6 +520,17 @@ export abstract class AbstractJob<T = unknown> {
 
   /** A description for graphs (may hold newlines); defaults to the text label. */
   graphLabel(): string | undefined {
+    return undefined;
+  }
+
+  /**
+   * What defines what this job does, as JSON-like data, for the fingerprint
+   * a run journal compares to tell whether a job changed since the last
+   * run. The default (undefined) leaves only the class, key, retry and
+   * timeout; `Job` gives its function's source text, `CommandJob` its
+   * command, shell, cwd and env. Subclasses override it.
+   */
+  definition(): unknown {
     return undefined;
   }
 

@@ -42,6 +42,17 @@ export const EXTRA_OPTION_NAMES: readonly string[] = [
   "pool",
 ];
 
+/** Whether any extra option is given (most jobs give none). */
+export function usesExtras(options: ExtraJobOptions): boolean {
+  return (
+    options.timeout !== undefined ||
+    options.retry !== undefined ||
+    options.trigger !== undefined ||
+    options.weight !== undefined ||
+    options.pool !== undefined
+  );
+}
+
 /** Validates the extra options; undefined when none is used (the common case). */
 export function checkExtras(where: string, options: ExtraJobOptions): JobExtras | undefined {
   const { timeout, retry, trigger, weight, pool } = options;

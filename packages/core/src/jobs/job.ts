@@ -62,8 +62,8 @@ export class Job<T = unknown> extends AbstractJob<T> {
         );
       }
     }
-    // AbstractJob reads its own options only, so a plain object goes as it is.
-    super(given === NO_OPTIONS || isPlainObject(given) ? given : { ...given });
+    // AbstractJob reads its own options only, so the plain object goes as it is.
+    super(given);
     this._function = run;
     this._onShutdown = shutdown;
   }
@@ -86,6 +86,11 @@ export class Job<T = unknown> extends AbstractJob<T> {
   /** @internal */
   override _hasShutdown(): boolean {
     return this._onShutdown !== undefined || this.shutdown !== Job.prototype.shutdown;
+  }
+
+  /** The source text of the job's function (what a journal's fingerprint compares). */
+  override definition(): unknown {
+    return { function: String(this._function) };
   }
 
   /** `Job[functionName (...)]`, as the original names its jobs. */

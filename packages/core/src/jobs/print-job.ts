@@ -61,6 +61,11 @@ export class PrintJob extends AbstractJob<void> {
     this.banner = checkedBanner;
   }
 
+  /** The messages, banner and sleep (what a journal's fingerprint compares). */
+  override definition(): unknown {
+    return { messages: this.messages.map(String), banner: this.banner, sleep: this.sleep };
+  }
+
   /** Prints the banner (if any) and the messages, then sleeps `sleep` milliseconds (abortably). */
   override async run(context: JobContext): Promise<void> {
     if (this.banner !== undefined) writeOut(`${this.banner}\n`);

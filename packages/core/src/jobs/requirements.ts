@@ -75,7 +75,17 @@ export function addRequirements(job: AbstractJob, requirements: readonly Abstrac
     }
     return;
   }
-  for (const requirement of requirements) addRequirement(job, requirement);
+  if (job._required === undefined && requirements.length > REQUIREMENTS_IN_ARRAY) {
+    // Many at once (a fan-in): one Set made from the list, rather than an
+    // add() per requirement through arrays of growing size.
+    const set = new Set(requirements);
+    set.delete(job);
+    changed(job);
+    if (set.size > 0) job._required = set;
+    return;
+  }
+  // By index: no iterator result per requirement in code still cold.
+  for (let k = 0; k < requirements.length; k++) addRequirement(job, requirements[k]!);
 }
 
 /** Whether `job` requires `requirement`. */

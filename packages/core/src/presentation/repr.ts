@@ -35,7 +35,7 @@ export function reprShort(job: AbstractJob, symbols: BadgeSymbols = currentSymbo
   if (job._state === DONE && job._raised) outcome = symbols.raised;
   else if (job._state >= RUNNING) outcome = symbols.fine;
   let lifecycle = symbols.idle;
-  if (job._state === DONE) lifecycle = symbols.done;
+  if (job._state === DONE) lifecycle = job.isResumed() ? symbols.resumed : symbols.done;
   // A cancelled job stays running, never done: the badge tells it apart.
   else if (job._state === RUNNING)
     lifecycle = job.isCancelled() ? symbols.cancelled : symbols.running;

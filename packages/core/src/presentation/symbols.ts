@@ -24,6 +24,8 @@ export interface BadgeSymbols {
   readonly skipped: string;
   /** Position 3: cancelled by its scheduler while it ran (its signal aborted). */
   readonly cancelled: string;
+  /** Position 3: resumed (done in an earlier run; its result came from the journal). */
+  readonly resumed: string;
   /** Position 4: the job runs forever. */
   readonly forever: string;
 }
@@ -39,6 +41,7 @@ export const UNICODE_SYMBOLS: BadgeSymbols = Object.freeze({
   done: "☓",
   skipped: "⊘",
   cancelled: "⊗",
+  resumed: "↷",
   forever: "∞",
 });
 
@@ -53,6 +56,7 @@ export const ASCII_SYMBOLS: BadgeSymbols = Object.freeze({
   done: "x",
   skipped: "-",
   cancelled: "/",
+  resumed: "=",
   forever: "8",
 });
 

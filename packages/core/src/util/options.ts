@@ -24,8 +24,11 @@ export function rejectUnknownOptions(
   options: object,
   allowed: ReadonlySet<string>,
 ): void {
-  for (const key of Object.keys(options)) {
-    if (!allowed.has(key)) {
+  // for...in rather than Object.keys(): no array per call (jobs are made
+  // with options by the million). Own keys come first, in the same order;
+  // inherited ones are skipped, as Object.keys() would.
+  for (const key in options) {
+    if (!allowed.has(key) && Object.hasOwn(options, key)) {
       const known = [...allowed].sort().join(", ");
       throw new TypeError(`${where}: unknown option "${key}" (known options: ${known})`);
     }
