@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import type { PureScheduler } from "../engine/pure-scheduler.js";
 import { isScheduler } from "../jobs/abstract-job.js";
 import { WorkflowError } from "./diagnostics.js";
-import { DURATION_HINT, parseDuration } from "./duration.js";
+import { DURATION_HINT, MAX_TIMEOUT_HINT, MAX_TIMEOUT_MS, parseDuration } from "./duration.js";
 import { COMMAND_HELP, MAIN_HELP } from "./help.js";
 import { runWorkflow } from "./run.js";
 import { buildWorkflow, readWorkflowFile } from "./workflow-file.js";
@@ -121,6 +121,9 @@ export function parseCommandLine(argv: readonly string[]): Invocation | { print:
     const timeout = parseDuration(values.timeout);
     if (timeout === undefined) {
       throw new UsageError(`--timeout expects ${DURATION_HINT}, got "${values.timeout}"`);
+    }
+    if (timeout > MAX_TIMEOUT_MS) {
+      throw new UsageError(`--timeout must be ${MAX_TIMEOUT_HINT}, got "${values.timeout}"`);
     }
     invocation.timeout = timeout;
   }

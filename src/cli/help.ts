@@ -20,7 +20,8 @@ FILE is either
 
 Options of run:
   -w, --window N     run at most N jobs at once (0: no limit); wins over the file
-  -t, --timeout D    give up after D (500ms, 30s, 2m, 1h, 1m30s); wins over the file
+  -t, --timeout D    give up after D (500ms, 30s, 2m, 1h, 1m30s; at most 596h31m);
+                     wins over the file
   -v, --verbose      print every output line of the commands
       --ascii        use ASCII only (badges, spinner); also ASYNCJOBS_ASCII=1
       --plain        one line per event even on a terminal
@@ -59,10 +60,11 @@ A YAML workflow:
 
 On a terminal, run redraws a table of the jobs in place; otherwise it prints
 one line per event. Ctrl-C cancels the run cleanly (jobs cancelled, programs
-terminated, shutdown run); a second Ctrl-C exits at once.
+terminated, shutdown run); a second Ctrl-C exits at once. SIGTERM, SIGHUP
+(the terminal closed) and SIGQUIT do the same as Ctrl-C.
 
 Exit status: 0 success, 1 the run failed, 2 a usage or file error,
-130 interrupted.
+128 + the signal's number when stopped by one (130 Ctrl-C, 143 SIGTERM).
 `;
 
 /** Help of each command. */
@@ -77,14 +79,16 @@ the debrief follows: why, the listing, and each exception.
 
 Options:
   -w, --window N     run at most N jobs at once (0: no limit); wins over the file
-  -t, --timeout D    give up after D (500ms, 30s, 2m, 1h, 1m30s); wins over the file
+  -t, --timeout D    give up after D (500ms, 30s, 2m, 1h, 1m30s; at most 596h31m);
+                     wins over the file
   -v, --verbose      print every output line of the commands
       --ascii        use ASCII only (badges, spinner)
       --plain        one line per event even on a terminal
   -n, --dry-run      list the jobs, do not run them
 
-Ctrl-C cancels the run cleanly; a second Ctrl-C exits at once.
-Exit status: 0 success, 1 the run failed, 2 a usage or file error, 130 interrupted.
+Ctrl-C (or SIGTERM, SIGHUP, SIGQUIT) cancels the run cleanly; a second one
+exits at once. Exit status: 0 success, 1 the run failed, 2 a usage or file
+error, 128 + the signal's number when stopped by one (130 for Ctrl-C).
 `,
   list: `Usage: asyncjobs list FILE [--details] [--ascii]
 
