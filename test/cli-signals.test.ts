@@ -232,4 +232,38 @@ describe("on a terminal", { skip: tmux ? false : "tmux is not installed" }, () =
       spawnSync("tmux", ["-L", socket, "kill-server"]);
     }
   });
+
+  test("closing the terminal (SIGHUP from the kernel) leaves no program running", {
+    timeout: 60_000,
+  }, async () => {
+    const socket = `asyncjobs-hangup-${process.pid}`;
+    const run = (...args: string[]): string => {
+      const result = spawnSync("tmux", ["-L", socket, "-f", "/dev/null", ...args], {
+        encoding: "utf8",
+      });
+      if (result.status !== 0) throw new Error(`tmux ${args[0]} failed: ${result.stderr}`);
+      return result.stdout;
+    };
+    const file = join(dir, "hangup.yaml");
+    await writeFile(file, TWO_PROGRAMS);
+    const program = [process.execPath, ...CLI, "run", "--plain", "--verbose", file]
+      .map((word) => `'${word}'`)
+      .join(" ");
+    try {
+      run("new-session", "-d", "-s", "hup", "-x", "100", "-y", "30", "-c", ROOT, program);
+      const end = Date.now() + 30_000;
+      let pids: number[] = [];
+      while (pids.length < 2) {
+        assert.ok(Date.now() < end, "the programs started");
+        const screen = run("capture-pane", "-p", "-S", "-", "-t", "hup");
+        pids = [...screen.matchAll(/\] pid (\d+)/g)].map((match) => Number(match[1]));
+        if (pids.length < 2) await delay(50);
+      }
+      // The terminal goes away: the kernel sends SIGHUP to what runs in it.
+      run("kill-server");
+      for (const pid of pids) assert.equal(await vanished(pid), true, `program ${pid} is gone`);
+    } finally {
+      spawnSync("tmux", ["-L", socket, "kill-server"]);
+    }
+  });
 });

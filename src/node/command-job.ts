@@ -284,11 +284,25 @@ const DRAIN_MS = 100;
  * - With `readyWhen`, the job says it is ready (its dependents start while
  *   the program goes on running) once the program prints a matching line:
  *   a server run as a `forever` job for the jobs that use it.
+ * - With `shell`, a command line is given to the shell as is; an argument
+ *   list has each argument single-quoted (POSIX quoting), so that the shell
+ *   runs exactly that list.
  * - When the job is cancelled (its signal aborts) or its `timeout` expires,
  *   the program's whole process group gets SIGTERM, then SIGKILL after
- *   `killGrace` ms; `shutdown()` waits for it to be gone, and
+ *   `killGrace` ms. On Linux, so do the processes that left the group: those
+ *   found by parent links, in the program's session, or carrying the run's
+ *   `ASYNCJOBS_PROCESS_TAG` environment variable (a daemon re-parented to
+ *   init still does, unless it cleared its environment). The job settles
+ *   once the program has exited and, at the latest, `killGrace` ms plus a
+ *   moment after the termination began, even if something out of reach
+ *   holds its output pipes open (they are then destroyed). `shutdown()`
+ *   waits for what was signalled to be gone, and
  *   {@link CommandJob.terminateAll} / {@link CommandJob.killAll} reach every
  *   program still running, so that nothing is left behind.
+ * - Memory stays bounded whatever the program prints: a line is cut at
+ *   64 KiB (`… [truncated N bytes]`), and while the output sink is backed
+ *   up, the program's output is not read (it waits on its pipe). Only
+ *   `capture` keeps the whole standard output, as asked.
  *
  * @example
  * ```ts
