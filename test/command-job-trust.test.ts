@@ -169,6 +169,37 @@ describe("processes that leave the session", { concurrency: true, skip: !linux }
     assert.equal(await vanished(daemon), true, "the daemon is gone");
   });
 
+  test("a cancellation reaches a daemon started by a nested asyncjobs", {
+    timeout: 60_000,
+  }, async () => {
+    // A program that runs a command job itself, and is killed before it can
+    // clean up: the daemon its job started carries both tokens.
+    const inner = [
+      "import { CommandJob } from 'asyncjobs/node';",
+      "await new CommandJob(`setsid -f sh -c 'echo $$; exec sleep 120'; sleep 120`,",
+      "  { shell: true, label: 'inner' }).standaloneRun();",
+    ].join("\n");
+    let printed: (pid: number) => void = () => {};
+    const pid = new Promise<number>((resolve) => {
+      printed = resolve;
+    });
+    const job = new CommandJob([node, "--import", "tsx", "--input-type=module", "-e", inner], {
+      cwd: ROOT,
+      killGrace: 1000,
+      output: (line) => {
+        const match = line.match(/^\[inner\] (\d+)$/);
+        if (match) printed(Number(match[1]));
+      },
+    });
+    const controller = new AbortController();
+    const scheduler = new Scheduler(job, { critical: false, shutdownTimeout: null });
+    const run = scheduler.run({ signal: controller.signal });
+    const daemon = await pid;
+    controller.abort(new Error("stop"));
+    assert.equal(await run, false);
+    assert.equal(await vanished(daemon), true, "the daemon of the nested run is gone");
+  });
+
   test("one out of reach (new session, cleared environment) holding the pipes does not hold the job", {
     timeout: 60_000,
   }, async () => {

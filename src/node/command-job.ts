@@ -26,6 +26,7 @@ import {
   type ProcessSet,
   signalProcesses,
   startTime,
+  tagValue,
 } from "./process-tree.js";
 
 /** Which output stream a line came from. */
@@ -431,7 +432,9 @@ export class CommandJob extends AbstractJob<string | number> {
     // again on termination even after it left the session (process-tree.ts).
     const tag = canSearchProcesses ? newTag() : undefined;
     let env = this.env === undefined ? process.env : mergeEnv(this.env);
-    if (tag !== undefined) env = { ...env, [PROCESS_TAG_VARIABLE]: tag };
+    if (tag !== undefined) {
+      env = { ...env, [PROCESS_TAG_VARIABLE]: tagValue(tag, env[PROCESS_TAG_VARIABLE]) };
+    }
     const child =
       this.shell === false
         ? spawn(this.argv![0]!, this.argv!.slice(1), {

@@ -55,20 +55,35 @@ function readStat(pid: number): Stat | undefined {
   };
 }
 
-/** Whether /proc/PID/environ holds `entry` (`NAME=value`) as one whole variable. */
-function environHas(pid: number, entry: Buffer): boolean {
+const TAG_PREFIX = Buffer.from(`${PROCESS_TAG_VARIABLE}=`);
+
+/**
+ * Whether /proc/PID/environ has `tag` among the comma-separated tokens of
+ * the tag variable (a program started by a command job that runs asyncjobs
+ * itself carries its own token after the outer ones).
+ */
+function environHas(pid: number, tag: string): boolean {
   let environ: Buffer;
   try {
     environ = readFileSync(`/proc/${pid}/environ`);
   } catch {
     return false; // Gone, or another user's process: not ours to signal anyway.
   }
-  for (let at = environ.indexOf(entry); at >= 0; at = environ.indexOf(entry, at + 1)) {
-    const starts = at === 0 || environ[at - 1] === 0;
-    const ends = at + entry.length === environ.length || environ[at + entry.length] === 0;
-    if (starts && ends) return true;
+  for (let at = environ.indexOf(TAG_PREFIX); at >= 0; at = environ.indexOf(TAG_PREFIX, at + 1)) {
+    if (at > 0 && environ[at - 1] !== 0) continue; // Inside another variable.
+    const end = environ.indexOf(0, at);
+    const value = environ.toString("latin1", at + TAG_PREFIX.length, end < 0 ? undefined : end);
+    return value.split(",").includes(tag);
   }
   return false;
+}
+
+/**
+ * The value of the tag variable for a program with token `tag`: the tokens
+ * this process carries (if a command job started it), then its own.
+ */
+export function tagValue(tag: string, inherited: string | undefined): string {
+  return inherited === undefined || inherited === "" ? tag : `${inherited},${tag}`;
 }
 
 /** Whether this system has a /proc to search. */
@@ -106,7 +121,6 @@ export function findDescendants(
   } catch {
     return found;
   }
-  const entry = Buffer.from(`${PROCESS_TAG_VARIABLE}=${tag}`);
   const children = new Map<number, number[]>();
   const stats = new Map<number, Stat>();
   for (const name of entries) {
@@ -124,7 +138,7 @@ export function findDescendants(
       found.set(pid, stat.start);
     } else if (
       known?.get(pid) === stat.start ||
-      (Number(stat.start) >= since && environHas(pid, entry))
+      (Number(stat.start) >= since && environHas(pid, tag))
     ) {
       found.set(pid, stat.start);
     }
