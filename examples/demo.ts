@@ -6,7 +6,8 @@
  * - a non-critical "notify chat" job fails without stopping anything;
  * - "publish" waits for the build and the docs.
  *
- * Run it with `npm run demo`.
+ * Run it with `npm run demo:api` (`npm run demo` runs a workflow file
+ * through the command line).
  */
 import { Job, Scheduler, Sequence, sleep, Watch } from "asyncjobs";
 

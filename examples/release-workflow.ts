@@ -7,7 +7,9 @@
  * It mixes programs (CommandJob) with plain async functions (Job), and
  * nests a scheduler for the artefacts, which are built two at a time.
  */
-import { CommandJob, Job, Scheduler, Sequence, sleep } from "asyncjobs/node";
+
+import { CommandJob } from "@asyncjobs/node";
+import { Job, Scheduler, Sequence, sleep } from "asyncjobs";
 
 /** A command run through the shell, so that the example works anywhere. */
 function sh(label: string, script: string, options: { critical?: boolean } = {}) {

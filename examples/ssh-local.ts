@@ -5,16 +5,9 @@
  *
  *   SSH_TARGET=me@localhost:22 SSH_KEY=~/.ssh/id_ed25519 npx tsx examples/ssh-local.ts
  */
-import {
-  captureFormatter,
-  Pull,
-  Push,
-  Run,
-  RunString,
-  Scheduler,
-  SshJob,
-  SshNode,
-} from "asyncjobs/node";
+
+import { captureFormatter, Pull, Push, Run, RunString, SshJob, SshNode } from "@asyncjobs/ssh";
+import { Scheduler } from "asyncjobs";
 
 const key = process.env.SSH_KEY;
 const node = new SshNode(process.env.SSH_TARGET ?? "localhost", key ? { keyFile: key } : {});

@@ -6,16 +6,16 @@
  *
  *   GATEWAY=me@gw.example.org HOSTS=10.0.0.1,10.0.0.2,10.0.0.3 npx tsx examples/ssh-three-hosts.ts
  */
+
 import {
   captureFormatter,
   fanOut,
-  Job,
   RunString,
-  Scheduler,
   SshJob,
   SshNode,
   type SshNodeOptions,
-} from "asyncjobs/node";
+} from "@asyncjobs/ssh";
+import { Job, Scheduler } from "asyncjobs";
 
 const auth: SshNodeOptions = process.env.SSH_KEY ? { keyFile: process.env.SSH_KEY } : {};
 const gateway = new SshNode(process.env.GATEWAY ?? "localhost", { ...auth, label: "gateway" });

@@ -6,7 +6,7 @@
  */
 import { readdir } from "node:fs/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { PureScheduler, Scheduler } from "../src/index.js";
+import { PureScheduler, Scheduler } from "asyncjobs";
 
 /** The folder of the tutorial examples. */
 export const EXAMPLES_DIR = fileURLToPath(new URL("../examples/", import.meta.url));

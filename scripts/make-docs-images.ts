@@ -19,8 +19,8 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { PureScheduler } from "../src/index.js";
-import { listText } from "../src/presentation/listing.js";
+import type { PureScheduler } from "asyncjobs";
+import { listText } from "../packages/core/src/presentation/listing.js";
 import { exampleNames, runExample } from "./example-schedulers.js";
 
 /** Whether a picture of the run's outcome says more than the plain graph. */

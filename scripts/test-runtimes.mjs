@@ -1,8 +1,8 @@
 /**
  * Runs the runtime-neutral subset of the core's tests (test/runtimes/) in
  * Node, Deno, Bun and headless Chromium. The subset is bundled once with
- * esbuild (the core from src/, as the package builds it) and the same file
- * runs everywhere: as a script in the three runtimes, and in a page served
+ * esbuild for the browser, with no externals (the core from its sources, as
+ * the package builds it), and the same file runs everywhere: as a script in the three runtimes, and in a page served
  * on 127.0.0.1 for Chromium (Debian's `chromium`, driven by playwright-core).
  *
  * Usage: node scripts/test-runtimes.mjs [node] [deno] [bun] [chromium]
@@ -42,15 +42,16 @@ async function bundle(dir) {
     outfile,
     bundle: true,
     format: "esm",
-    platform: "neutral",
+    // As a browser bundler sees the core: no Node module, no package outside it.
+    platform: "browser",
     target: "es2022",
     tsconfig: join(root, "tsconfig.json"),
     // The package says it has no side effects; the test modules do (they register tests).
     ignoreAnnotations: true,
     // Listings name jobs by their class, as users who bundle the package should keep them.
     keepNames: true,
-    // Loaded on demand by graphics and file exports, which the subset does not use.
-    external: ["node:*", "@hpcc-js/wasm-graphviz", "@resvg/resvg-wasm", "dejavu-fonts-ttf"],
+    // No externals: the core must bundle whole, with nothing left to resolve.
+    external: [],
     logLevel: "warning",
   });
   return outfile;

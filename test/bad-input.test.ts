@@ -362,7 +362,8 @@ const ROWS: Row[] = [
   {
     call: "main.keepOnly([a, X])",
     names: /keepOnly|job/,
-    accepts: [],
+    // As in the original, jobs not in the scheduler are ignored.
+    accepts: ["foreignJob"],
     act: (f, x) => f.main.keepOnly([f.a, x as Loose]),
   },
   {

@@ -220,6 +220,59 @@ describe("asyncjobs on pipes", { concurrency: true }, () => {
     assert.match(run.stdout, /^\[first\] first line$/m, "--verbose prints the commands' output");
   });
 
+  test("without a terminal, run prints what the commands print, each line after its job's label", async () => {
+    const run = await cli("run", await fixture("output.yaml", GOOD));
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^\[first\] first line$/m);
+    assert.match(run.stdout, /^\[first\] first done$/m);
+    assert.match(run.stdout, /^\[the second\] second$/m);
+    assert.match(run.stdout, /^\[group\/inner\] 42$/m);
+    // A job's lines come after it started.
+    const lines = run.stdout.split("\n");
+    const started = lines.findIndex((line) => / started {3}first$/.test(line));
+    assert.ok(started >= 0 && started < lines.indexOf("[first] first line"), run.stdout);
+  });
+
+  test("docs/cli.md shows the plain output of examples/ci-workflow.yaml as it is", async () => {
+    // Times, durations and Node's version vary; so does the interleaving of
+    // concurrent jobs: the lines are compared as sorted lists.
+    const normalize = (text: string): string[] =>
+      text
+        .trimEnd()
+        .split("\n")
+        .map((line) =>
+          line
+            .replace(/^\d{3}\.\d{3} /, "")
+            .replace(/ \(\d+(\.\d+)?m?s\)/, "")
+            .replace(/ in \d+(\.\d+)?m?s /, " in ")
+            .replace(/v\d+\.\d+\.\d+/g, "vX"),
+        )
+        .sort();
+    const doc = await readFile(join(ROOT, "docs/cli.md"), "utf8");
+    const shown =
+      /```text\n\$ npx asyncjobs run examples\/ci-workflow\.yaml \| cat\n([\s\S]*?)```/.exec(
+        doc,
+      )?.[1];
+    assert.ok(shown, "docs/cli.md has the plain output of ci-workflow.yaml");
+    const run = await cli("run", "examples/ci-workflow.yaml");
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(normalize(shown), normalize(run.stdout));
+  });
+
+  test("--quiet leaves the commands' output out of the plain lines", async () => {
+    const run = await cli("run", "--quiet", await fixture("quiet.yaml", GOOD));
+    assert.equal(run.code, 0, run.stderr);
+    assert.doesNotMatch(run.stdout, /^\[/m);
+    assert.match(run.stdout, /started {3}first/);
+    assert.match(run.stdout, /asyncjobs: success, 3 jobs done in /);
+    const both = await cli("run", "-q", "-v", await fixture("both.yaml", GOOD));
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--quiet and --verbose contradict/);
+    const list = await cli("list", "--quiet", await fixture("list-quiet.yaml", GOOD));
+    assert.equal(list.code, 2);
+    assert.match(list.stderr, /option --quiet does not apply to list/);
+  });
+
   test("a failed run exits 1 and prints the debrief with the last stderr lines", async () => {
     const file = await fixture(
       "fail.yaml",
@@ -263,6 +316,12 @@ describe("asyncjobs on pipes", { concurrency: true }, () => {
     assert.match(outcome.stdout, /interrupted: cancelling the run/);
     assert.match(outcome.stdout, /cancelled {1}waits/);
     assert.match(outcome.stdout, /ABORTED: interrupted \(SIGINT\)/);
+    // The debrief says what the event lines said: cancelled, not running.
+    assert.match(outcome.stdout, /^\d ⚠ ☉ ⊗ {3}<CommandJob `waits`> \[not done\]$/m);
+    assert.match(
+      outcome.stdout,
+      /total of 2 job\(s\): none is done, none is ongoing, 1 is idle \(or scheduled but not running\), 1 is cancelled$/m,
+    );
     assert.equal(await vanished(Number(pid)), true);
   });
 

@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Job, PureScheduler } from "asyncjobs";
-import { LiveView } from "../src/cli/live-view.js";
-import { PlainView } from "../src/cli/plain-view.js";
-import { RunModel } from "../src/cli/run-model.js";
+import { LiveView } from "../packages/cli/src/live-view.js";
+import { PlainView } from "../packages/cli/src/plain-view.js";
+import { RunModel } from "../packages/cli/src/run-model.js";
 import { deferred } from "./support.js";
 
 /** A service (ready once started), a job failing once, and one skipped because the first failed. */
@@ -113,7 +113,7 @@ describe("the views on retries, skips and readiness", () => {
     assert.match(during, /⚠ ☉ ↺ ∞ service .*ready · $/m);
     assert.match(during, /⚠ ☉ ↺ {3}flaky .*attempt 2 of 3 · /);
     const last = term.text().slice(term.text().lastIndexOf("test\n"));
-    assert.match(last, /⚠ ☉ ↺ ∞ service .* cancelled \(was ready\)/);
+    assert.match(last, /⚠ ☉ ⊗ ∞ service .* cancelled \(was ready\)/);
     assert.match(last, /⚠ ☉ ☓ {3}flaky .* \(2 attempts\) → ok/);
     assert.match(last, /⚠ {3}⊘ {3}deploy .* skipped \(trigger allSuccess\)/);
     assert.match(last, /1 done · 0 running · 0 idle · 1 failed · 1 cancelled · 1 skipped · /);

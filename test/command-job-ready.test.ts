@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
-import { CommandJob, Job, type OutputStream, PureScheduler } from "asyncjobs/node";
+import { CommandJob, type OutputStream } from "@asyncjobs/node";
+import { Job, PureScheduler } from "asyncjobs";
 
 /**
  * A service: starts a helper process of its own (in its process group),

@@ -13,10 +13,11 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { promisify } from "node:util";
-import { CommandError, CommandJob, Scheduler } from "asyncjobs/node";
-import { buildWorkflow, readWorkflowFile } from "../src/cli/workflow-file.js";
-import { setLongTimeout } from "../src/node/long-timeout.js";
-import { LineSplitter, MAX_LINE_BYTES } from "../src/node/output-lines.js";
+import { CommandError, CommandJob } from "@asyncjobs/node";
+import { Scheduler } from "asyncjobs";
+import { buildWorkflow, readWorkflowFile } from "../packages/cli/src/workflow-file.js";
+import { setLongTimeout } from "../packages/node/src/long-timeout.js";
+import { LineSplitter, MAX_LINE_BYTES } from "../packages/node/src/output-lines.js";
 
 const node = process.execPath;
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -107,7 +108,7 @@ describe("an argument list through a shell", { concurrency: true }, () => {
         "",
       ].join("\n"),
     );
-    const scheduler = buildWorkflow(await readWorkflowFile(file));
+    const scheduler = await buildWorkflow(await readWorkflowFile(file));
     const [job] = [...scheduler.jobs] as CommandJob[];
     assert.ok(job && CommandJob.isCommandJob(job));
     job.output = () => {};
@@ -175,7 +176,7 @@ describe("processes that leave the session", { concurrency: true, skip: !linux }
     // A program that runs a command job itself, and is killed before it can
     // clean up: the daemon its job started carries both tokens.
     const inner = [
-      "import { CommandJob } from 'asyncjobs/node';",
+      "import { CommandJob } from '@asyncjobs/node';",
       "await new CommandJob(`setsid -f sh -c 'echo $$; exec sleep 120'; sleep 120`,",
       "  { shell: true, label: 'inner' }).standaloneRun();",
     ].join("\n");
@@ -244,7 +245,7 @@ describe("output of any size", { concurrency: true }, () => {
   }, async () => {
     const size = 20 * 1024 * 1024;
     const script = `
-      import { CommandJob } from "asyncjobs/node";
+      import { CommandJob } from "@asyncjobs/node";
       const lines = [];
       const program = "const b = Buffer.alloc(1 << 20, 'x'); for (let i = 0; i < 20; i++) process.stdout.write(b); process.stdout.write('\\\\rdone');";
       await new CommandJob([process.execPath, "-e", program], { output: (line) => lines.push(line) }).standaloneRun();
@@ -273,7 +274,7 @@ describe("output of any size", { concurrency: true }, () => {
     // 50 MB of lines to stdout, read slowly; how much waits in this process's
     // stdout buffer is sampled all along.
     const script = `
-      import { CommandJob } from "asyncjobs/node";
+      import { CommandJob } from "@asyncjobs/node";
       const program = "const b = Buffer.from('y'.repeat(999) + '\\\\n'); let n = 0; const go = () => { while (n < 50000) { n++; if (!process.stdout.write(b)) return process.stdout.once('drain', go); } }; go();";
       let buffered = 0;
       const sample = setInterval(() => { buffered = Math.max(buffered, process.stdout.writableLength); }, 2);

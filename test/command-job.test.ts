@@ -12,13 +12,8 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { promisify } from "node:util";
-import {
-  CommandError,
-  CommandJob,
-  type OutputStream,
-  Scheduler,
-  splitCommandLine,
-} from "asyncjobs/node";
+import { CommandError, CommandJob, type OutputStream, splitCommandLine } from "@asyncjobs/node";
+import { Scheduler } from "asyncjobs";
 
 const node = process.execPath;
 
@@ -216,7 +211,7 @@ describe("CommandJob", { concurrency: true }, () => {
 
   test("the default output prefixes each line with the label", async () => {
     const script = [
-      "import { CommandJob } from 'asyncjobs/node';",
+      "import { CommandJob } from '@asyncjobs/node';",
       "await new CommandJob([process.execPath, '-e', 'console.log(1); console.error(2)'],",
       "  { label: 'lbl' }).standaloneRun();",
     ].join("\n");

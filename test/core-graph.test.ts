@@ -152,7 +152,7 @@ describe("status text", () => {
     await running.started;
     await new Promise<void>((resolve) => setImmediate(resolve));
     assert.equal(scheduler.stats(), "1D + 1R + 1I = 3");
-    assert.equal(String(scheduler), "Scheduler with 1 done + 1 ongoing + 1 idle = 3 job(s)");
+    assert.equal(String(scheduler), "PureScheduler with 1 done + 1 ongoing + 1 idle = 3 job(s)");
     running.open("ok");
     assert.equal(await run, true);
     assert.equal(scheduler.why(), "FINE");

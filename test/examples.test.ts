@@ -72,7 +72,7 @@ describe("tutorial examples", () => {
     assert.ok(out.index("c2 is done") < out.index("c3 is done"));
     assert.match(out.find("run() ->"), /true$/);
     assert.match(out.find("monitor cancelled"), /true$/);
-    assert.match(out.find("<Job `monitor`>"), /↺ ∞ <Job `monitor`> \[not done\]$/);
+    assert.match(out.find("<Job `monitor`>"), /⊗ ∞ <Job `monitor`> \[not done\]$/);
   });
 
   it("(D) times out after 250 ms: false when not critical, TimeoutError when critical", async () => {

@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { type AbstractJob, Job, PureScheduler } from "../src/index.js";
-import { DONE, IDLE, RUNNING, SCHEDULED } from "../src/jobs/state.js";
-import { ASCII_SYMBOLS, UNICODE_SYMBOLS } from "../src/presentation/symbols.js";
+import { type AbstractJob, Job, PureScheduler } from "asyncjobs";
+import { DONE, IDLE, RUNNING, SCHEDULED } from "../packages/core/src/jobs/state.js";
+import { ASCII_SYMBOLS, UNICODE_SYMBOLS } from "../packages/core/src/presentation/symbols.js";
 import { captureText } from "./presentation-capture.js";
 import { gatedJob, ticks } from "./support.js";
 
@@ -127,9 +127,9 @@ describe("the status badge", () => {
     });
   }
 
-  it("uses the original's symbols, plus one for skipped jobs", () => {
-    const { skipped: unicodeSkipped, ...unicode } = UNICODE_SYMBOLS;
-    const { skipped: asciiSkipped, ...ascii } = ASCII_SYMBOLS;
+  it("uses the original's symbols, plus one for skipped jobs and one for cancelled jobs", () => {
+    const { skipped: unicodeSkipped, cancelled: unicodeCancelled, ...unicode } = UNICODE_SYMBOLS;
+    const { skipped: asciiSkipped, cancelled: asciiCancelled, ...ascii } = ASCII_SYMBOLS;
     assert.deepEqual(
       Object.values(unicode).join(""),
       ["⚠", "★", "☉", "⚐", "⚑", "↺", "☓", "∞"].join(""),
@@ -140,6 +140,8 @@ describe("the status badge", () => {
     );
     assert.equal(unicodeSkipped, "⊘");
     assert.equal(asciiSkipped, "-");
+    assert.equal(unicodeCancelled, "⊗");
+    assert.equal(asciiCancelled, "/");
   });
 
   it("follows a real windowed run: idle, scheduled, running, done, raised", async () => {
@@ -173,8 +175,8 @@ describe("the status badge", () => {
     blocker.open("done");
     assert.equal(await run, true);
     await ticks();
-    // The forever job was cancelled: still shown running, never done.
-    assert.equal(after.job.reprShort(), "⚠ ☉ ↺ ∞");
+    // The forever job was cancelled: never done, and shown as cancelled.
+    assert.equal(after.job.reprShort(), "⚠ ☉ ⊗ ∞");
     assert.equal(after.job.isCancelled(), true);
   });
 });

@@ -13,7 +13,7 @@ import {
   Scheduler,
   Sequence,
   Watch,
-} from "../src/index.js";
+} from "asyncjobs";
 import { captureText } from "./presentation-capture.js";
 import { deferred, gatedJob, quickJob } from "./support.js";
 
@@ -202,7 +202,7 @@ describe("toString() and console.log", () => {
     await run;
     assert.equal(
       String(new PureScheduler()),
-      "Scheduler with 0 done + 0 ongoing + 0 idle = 0 job(s)",
+      "PureScheduler with 0 done + 0 ongoing + 0 idle = 0 job(s)",
     );
   });
 });
@@ -257,7 +257,7 @@ describe("debrief()", () => {
     const countsAt = lines.findIndex((line) => line.startsWith("----- scheduler has a total"));
     assert.equal(
       lines[countsAt],
-      "----- scheduler has a total of 3 job(s): 3 are done, none is ongoing, none is idle (or scheduled but not running)",
+      "----- scheduler has a total of 3 job(s) in 2 schedulers: 3 are done, none is ongoing, none is idle (or scheduled but not running)",
     );
     // The listing sits between why() and the counts.
     assert.deepEqual(lines.slice(1, countsAt), [
@@ -282,7 +282,7 @@ describe("debrief()", () => {
     assert.match(text, /<Job `soft`>\n {4}RangeError: soft failure\n {8}at /);
   });
 
-  it("counts ongoing and idle jobs of an unfinished run, and says why it failed", async () => {
+  it("counts cancelled and idle jobs of an unfinished run, and says why it failed", async () => {
     const slow = gatedJob("slow");
     const waiting = quickJob("waiting", 1, { required: slow.job });
     const scheduler = new PureScheduler(slow.job, waiting, { timeout: 20 });
@@ -291,7 +291,7 @@ describe("debrief()", () => {
     assert.equal(lines[0], "----- TIMED OUT after 20 ms");
     assert.ok(
       lines.includes(
-        "----- scheduler has a total of 2 job(s): none is done, 1 is ongoing, 1 is idle (or scheduled but not running)",
+        "----- scheduler has a total of 2 job(s): none is done, none is ongoing, 1 is idle (or scheduled but not running), 1 is cancelled",
       ),
     );
     assert.ok(!lines.some((line) => line.startsWith("=====")));
@@ -326,7 +326,7 @@ describe("verbose: true", () => {
     assert.match(text, /^RAISED EXC\. \d {3}★ ☓ {3}<Job `soft`> !! exception => Error:oops!!$/m);
     assert.match(text, /^SCHEDULER\(inner\): entering run\(\) with 1 job\(s\)$/m);
     assert.match(text, /^\(inner\) DONE \d ⚠ ☉ ☓ {3}<Job `leaf`> \[\[ -> 2\]\]$/m);
-    assert.match(text, /^CANCELLED \d {3}☉ ↺ ∞ <Job `ticker`> \[not done\]$/m);
+    assert.match(text, /^CANCELLED \d {3}☉ ⊗ ∞ <Job `ticker`> \[not done\]$/m);
     assert.match(text, /^SCHEDULER: run ended: FINE$/m);
     assert.match(text, /^SCHEDULER: shutdown ok$/m);
     // Nested lines use the ids of the whole tree: leaf comes right after inner.
@@ -351,7 +351,7 @@ describe("verbose: true", () => {
     const lines = output.trimEnd().split("\n");
     for (const line of lines) assert.match(line, /^\d\d:\d\d:\d\d\.\d{3} \S/);
     const text = lines.map((line) => line.slice(13)).join("\n");
-    assert.match(text, /^CANCELLED 1 ⚠ ☉ ↺ {3}<Job `stuck`> \[not done\]$/m);
+    assert.match(text, /^CANCELLED 1 ⚠ ☉ ⊗ {3}<Job `stuck`> \[not done\]$/m);
     assert.match(text, /^SCHEDULER: run ended: TIMED OUT after 10 ms$/m);
     assert.match(text, /^SCHEDULER: shutdown ok$/m);
   });

@@ -30,6 +30,7 @@ describe("asyncjobs run with on: and via:", { skip, timeout: 60_000 }, () => {
       [
         "defaults:",
         `  key: ${keys.userKey}`,
+        `  knownHosts: ${keys.knownHosts}`,
         "hosts:",
         `  gw: 127.0.0.1:${gateway.port}`,
         `  web: { host: 127.0.0.1, port: ${web.port}, via: gw }`,
@@ -53,8 +54,8 @@ describe("asyncjobs run with on: and via:", { skip, timeout: 60_000 }, () => {
         "jobs:",
         "  - id: web",
         "    on: web",
-        "    env: { GREETING: hello }",
-        "    run: echo $GREETING from web | tr a-z A-Z",
+        `    env: { GREETING: hello, TRICKY: "it's $(echo no) \\"q\\" \`x\`" }`,
+        "    run: echo $GREETING from web | tr a-z A-Z; printf '%s\\n' \"$TRICKY\"",
         "  - id: group",
         "    requires: web",
         `    on: 127.0.0.1:${gateway.port}`,
@@ -70,8 +71,39 @@ describe("asyncjobs run with on: and via:", { skip, timeout: 60_000 }, () => {
     const { code, stdout, stderr } = await cli("run", "--plain", workflow);
     assert.equal(code, 0, `${stdout}\n${stderr}`);
     assert.match(stdout, /^\[web\] HELLO FROM WEB$/m);
+    // Values reach the remote shell as they are, never read as code.
+    assert.ok(stdout.includes('[web] it\'s $(echo no) "q" `x`\n'), stdout);
     assert.match(stdout, /^\[127\.0\.0\.1:\d+\] a b\|c\|$/m);
     assert.match(stdout, /asyncjobs: success, 3 jobs done/);
+  });
+
+  it("checks host keys as the inventory says: strict refuses a host known_hosts lacks", async () => {
+    await writeFile(
+      join(dir, "strict.yaml"),
+      [
+        "defaults:",
+        `  key: ${keys.userKey}`,
+        "  hostKeyPolicy: strict",
+        "  knownHosts: empty_known_hosts",
+        "hosts:",
+        `  web: 127.0.0.1:${web.port}`,
+        "",
+      ].join("\n"),
+    );
+    const workflow = join(dir, "strict-workflow.yaml");
+    await writeFile(
+      workflow,
+      "hosts: strict.yaml\njobs:\n  - id: web\n    on: web\n    run: echo in\n",
+    );
+    const refused = await cli("run", "--plain", workflow);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stdout,
+      new RegExp(
+        `no host key is known for \\[127\\.0\\.0\\.1\\]:${web.port} and hostKeyPolicy is "strict"`,
+      ),
+    );
+    assert.doesNotMatch(refused.stdout, /^\[web\] in$/m);
   });
 
   it("reports an unknown host, and a command failing there, naming the host", async () => {

@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { SshInventory } from "asyncjobs/node";
+import { SshInventory } from "@asyncjobs/ssh";
 
 describe("SshInventory", () => {
   const inventory = new SshInventory({

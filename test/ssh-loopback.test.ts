@@ -15,7 +15,6 @@ import {
   fanOut,
   fileFormatter,
   Pull,
-  PureScheduler,
   Push,
   prefixedFormatter,
   Run,
@@ -26,7 +25,9 @@ import {
   SshJob,
   SshNode,
   type SshNodeOptions,
-} from "asyncjobs/node";
+  SshTimeoutError,
+} from "@asyncjobs/ssh";
+import { PureScheduler, TimeoutError } from "asyncjobs";
 import { makeTestKeys, type TestKeys } from "./ssh/keys.js";
 import { pollUntil } from "./ssh/processes.js";
 import { pgrep, runExample, silentServer, uniqueSeconds } from "./ssh/remote.js";
@@ -59,7 +60,11 @@ describe("SshJob on loopback servers", { skip, timeout: 60_000 }, () => {
   });
 
   const nodeOf = (sshd: Sshd, options: SshNodeOptions = {}): SshNode =>
-    new SshNode(`127.0.0.1:${sshd.port}`, { keyFile: keys.userKey, ...options });
+    new SshNode(`127.0.0.1:${sshd.port}`, {
+      keyFile: keys.userKey,
+      knownHosts: keys.knownHosts,
+      ...options,
+    });
 
   it("logs in with a key and streams output line by line, prefixed with the host", async () => {
     const node = nodeOf(server);
@@ -140,7 +145,10 @@ describe("SshJob on loopback servers", { skip, timeout: 60_000 }, () => {
   it("fails fast on a refused port and within the timeout on a host that never answers", async () => {
     const hanging = await silentServer();
     try {
-      const refused = new SshNode("127.0.0.1:1", { keyFile: keys.userKey });
+      const refused = new SshNode("127.0.0.1:1", {
+        keyFile: keys.userKey,
+        knownHosts: keys.knownHosts,
+      });
       await assert.rejects(new SshJob(refused, "true").standaloneRun(), (error: unknown) => {
         assert.ok(error instanceof SshConnectionError);
         assert.equal(error.failure, "refused");
@@ -149,6 +157,7 @@ describe("SshJob on loopback servers", { skip, timeout: 60_000 }, () => {
       });
       const silent = new SshNode(`127.0.0.1:${hanging.port}`, {
         keyFile: keys.userKey,
+        knownHosts: keys.knownHosts,
         connectTimeout: 300,
       });
       await assert.rejects(new SshJob(silent, "true").standaloneRun(), (error: unknown) => {
@@ -214,7 +223,12 @@ describe("SshJob on loopback servers", { skip, timeout: 60_000 }, () => {
       critical: false,
     });
     await new PureScheduler(job).run();
-    assert.match(String(job.raisedException()), /timed out after 3000 ms/);
+    // A TimeoutError, as any job's own timeout, that names the node.
+    const error = job.raisedException();
+    assert.ok(error instanceof TimeoutError, String(error));
+    assert.ok(error instanceof SshTimeoutError);
+    assert.equal(error.target, node.target);
+    assert.match(error.message, /^root@127\.0\.0\.1:\d+: job ".*" timed out after 3000 ms$/);
     await stat(started); // it did start
     await pollUntil("the remote sleep to be gone", async () => (await pgrep(seconds)).length === 0);
   });
@@ -292,7 +306,11 @@ describe("SshJob on loopback servers", { skip, timeout: 60_000 }, () => {
     const nodes = [
       nodeOf(server, { label: "alpha" }),
       nodeOf(limited, { label: "beta" }),
-      new SshNode("127.0.0.1:1", { keyFile: keys.userKey, label: "gamma" }),
+      new SshNode("127.0.0.1:1", {
+        keyFile: keys.userKey,
+        knownHosts: keys.knownHosts,
+        label: "gamma",
+      }),
     ];
     const report = await fanOut(nodes, "echo hello from $0 >/dev/null; echo hi", {
       window: 2,
@@ -336,6 +354,8 @@ describe("SshJob on loopback servers", { skip, timeout: 60_000 }, () => {
     const { stdout } = await runExample("ssh-local", {
       SSH_TARGET: `127.0.0.1:${server.port}`,
       SSH_KEY: keys.userKey,
+      // The example's node uses ~/.ssh/known_hosts: a home of its own keeps the real one untouched.
+      HOME: keys.dir,
     });
     assert.match(stdout, /^\[127\.0\.0\.1:\d+\] hello from /m);
     assert.match(stdout, /ssh-local\.ts has \d+ lines$/m);

@@ -11,12 +11,12 @@ import { after, before, describe, it } from "node:test";
 import {
   captureFormatter,
   fanOut,
-  PureScheduler,
   SshConnectionError,
   SshJob,
   SshNode,
   type SshNodeOptions,
-} from "asyncjobs/node";
+} from "@asyncjobs/ssh";
+import { PureScheduler } from "asyncjobs";
 import { makeTestKeys, type TestKeys } from "./ssh/keys.js";
 import { type LabHost, NetLab, netnsUnavailable } from "./ssh/netns.js";
 import { pollUntil } from "./ssh/processes.js";
@@ -66,7 +66,11 @@ describe("SshJob across network namespaces", { skip: reason ?? false, timeout: 6
   });
 
   const nodeOf = (host: LabHost, options: SshNodeOptions = {}): SshNode =>
-    new SshNode(`${host.address}:${PORT}`, { keyFile: keys.userKey, ...options });
+    new SshNode(`${host.address}:${PORT}`, {
+      keyFile: keys.userKey,
+      knownHosts: keys.knownHosts,
+      ...options,
+    });
 
   /** The chain of nodes from this machine to `host`, each the gateway of the next. */
   const chainTo = (host: LabHost): SshNode => {
@@ -117,6 +121,7 @@ describe("SshJob across network namespaces", { skip: reason ?? false, timeout: 6
   it("times out on a host that is down instead of hanging", async () => {
     const down = new SshNode(`${a.vacantAddress}:${PORT}`, {
       keyFile: keys.userKey,
+      knownHosts: keys.knownHosts,
       connectTimeout: 800,
     });
     await assert.rejects(new SshJob(down, "true").standaloneRun(), (error: unknown) => {
@@ -154,6 +159,8 @@ describe("SshJob across network namespaces", { skip: reason ?? false, timeout: 6
       GATEWAY: `${a.address}:${PORT}`,
       HOSTS: [b, e, f].map((host) => `${host.address}:${PORT}`).join(","),
       SSH_KEY: keys.userKey,
+      // The example's nodes use ~/.ssh/known_hosts: a home of its own keeps the real one untouched.
+      HOME: keys.dir,
     });
     const table = stdout.trimEnd().split("\n");
     assert.deepEqual(
@@ -171,7 +178,7 @@ describe("SshJob across network namespaces", { skip: reason ?? false, timeout: 6
       await writeFile(
         join(dir, "ssh-hosts.yaml"),
         [
-          `defaults: { key: ${keys.userKey} }`,
+          `defaults: { key: ${keys.userKey}, knownHosts: ${keys.knownHosts} }`,
           "hosts:",
           `  gw: ${a.address}:${PORT}`,
           `  node1: ${entry(b)}`,

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { captureFormatter, fanOut, Run, SshNode } from "asyncjobs/node";
+import { captureFormatter, fanOut, Run, SshNode } from "@asyncjobs/ssh";
 import ssh2 from "ssh2";
 import { makeTestKeys, type TestKeys } from "./ssh/keys.js";
 
@@ -42,7 +42,10 @@ describe("SshJob against an instant server", () => {
   });
 
   it("keeps the output and exit status of commands that end at once", async () => {
-    const node = new SshNode(`127.0.0.1:${port}`, { keyFile: keys.userKey });
+    const node = new SshNode(`127.0.0.1:${port}`, {
+      keyFile: keys.userKey,
+      knownHosts: keys.knownHosts,
+    });
     const report = await fanOut(Array(60).fill(node), new Run("anything", { allowedExits: [7] }), {
       window: 20,
       formatter: captureFormatter({ stderr: "discard" }),

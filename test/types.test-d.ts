@@ -4,6 +4,8 @@
  * `@ts-expect-error` line is a call that must not compile, and the compiler
  * itself fails the check if such a line ever compiles.
  */
+
+import { CommandJob } from "@asyncjobs/node";
 import {
   AbstractJob,
   Job,
@@ -18,7 +20,6 @@ import {
   sleep,
   Watch,
 } from "asyncjobs";
-import { CommandJob } from "asyncjobs/node";
 import { expectTypeOf } from "expect-type";
 
 // Compiled only: a function nobody calls keeps the file free of top-level await.

@@ -13,7 +13,15 @@ import { captureFormatter, fanOut, SshNode } from "../../dist/node/index.js";
 const [hostsFile, keyFile, windowText] = process.argv.slice(2);
 const hosts = JSON.parse(readFileSync(hostsFile, "utf8"));
 const window = Number(windowText);
-const nodes = hosts.map((target) => new SshNode(target, { keyFile, connectTimeout: 60_000 }));
+const nodes = hosts.map(
+  (target) =>
+    new SshNode(target, {
+      keyFile,
+      connectTimeout: 60_000,
+      // As pssh is run: no host key checking (and nothing written to ~/.ssh/known_hosts).
+      hostKeyPolicy: "off",
+    }),
+);
 const options = { window, formatter: captureFormatter() };
 const okCount = (report) => report.rows.filter((row) => row.ok && row.result === "ok").length;
 

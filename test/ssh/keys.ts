@@ -22,6 +22,11 @@ export interface TestKeys {
   wrongKey: string;
   /** The authorized_keys file listing the user key's public part. */
   authorizedKeys: string;
+  /**
+   * A known_hosts file of the folder (not created): the tests' nodes use it
+   * so that they never touch the real ~/.ssh/known_hosts.
+   */
+  knownHosts: string;
   /** Removes the folder. */
   remove(): Promise<void>;
 }
@@ -49,6 +54,7 @@ export async function makeTestKeys(prefix = "asyncjobs-ssh-"): Promise<TestKeys>
     userKey,
     wrongKey,
     authorizedKeys,
+    knownHosts: join(dir, "known_hosts"),
     remove: () => rm(dir, { recursive: true, force: true }),
   };
 }

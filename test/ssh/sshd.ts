@@ -40,6 +40,8 @@ export interface SshdOptions {
   extra?: readonly string[];
   /** A name for the config file and messages; default the address and port. */
   name?: string;
+  /** The host key (private part) to use instead of the one of `keys`. */
+  hostKey?: string;
 }
 
 let configCount = 0;
@@ -48,7 +50,7 @@ function configText(options: SshdOptions, address: string, port: number): string
   const listen = address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
   return [
     `ListenAddress ${listen}`,
-    `HostKey ${options.keys.hostKey}`,
+    `HostKey ${options.hostKey ?? options.keys.hostKey}`,
     "PidFile none",
     `AuthorizedKeysFile ${options.keys.authorizedKeys}`,
     "StrictModes no",

@@ -1,0 +1,155 @@
+/**
+ * The `asyncjobs` command line: reads the arguments and hands over to the
+ * command (run, list, check, graph).
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { WorkflowError } from "./diagnostics.js";
+import { DURATION_HINT, MAX_TIMEOUT_HINT, MAX_TIMEOUT_MS, parseDuration } from "./duration.js";
+import { COMMAND_HELP, MAIN_HELP } from "./help.js";
+import { EXIT, type Invocation, UsageError } from "./invocation.js";
+import { loadScheduler } from "./load-workflow.js";
+
+// The modules that read workflows and run them (YAML, zod, tsx, the views,
+// CommandJob, the core) load when a command needs them, so that `--help`
+// starts fast.
+
+const OPTIONS = {
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+  window: { type: "string", short: "w" },
+  timeout: { type: "string", short: "t" },
+  verbose: { type: "boolean", short: "v" },
+  quiet: { type: "boolean", short: "q" },
+  ascii: { type: "boolean" },
+  plain: { type: "boolean" },
+  "dry-run": { type: "boolean", short: "n" },
+  details: { type: "boolean", short: "d" },
+  output: { type: "string", short: "o" },
+  format: { type: "string", short: "f" },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+
+/** Which options each command takes (help and version go everywhere). */
+const ALLOWED: Record<string, readonly OptionName[]> = {
+  run: ["window", "timeout", "verbose", "quiet", "ascii", "plain", "dry-run"],
+  list: ["details", "ascii"],
+  check: [],
+  graph: ["output", "format"],
+};
+
+function version(): string {
+  const url = new URL("../package.json", import.meta.url);
+  return (JSON.parse(readFileSync(url, "utf8")) as { version: string }).version;
+}
+
+/** Reads the command line; returns the text to print instead for help and version. */
+export function parseCommandLine(argv: readonly string[]): Invocation | { print: string } {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/\. To specify a positional.*$/s, ""));
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.version) return { print: `${version()}\n` };
+  if (command === "help") {
+    const topic = rest[0];
+    if (topic === undefined) return { print: MAIN_HELP };
+    const text = COMMAND_HELP[topic];
+    if (text === undefined) throw new UsageError(`no such command: ${topic}`);
+    return { print: text };
+  }
+  if (values.help) return { print: (command && COMMAND_HELP[command]) || MAIN_HELP };
+  if (command === undefined) throw new UsageError("missing a command: run, list, check or graph");
+  const allowed = ALLOWED[command];
+  if (allowed === undefined) {
+    throw new UsageError(`unknown command "${command}": expected run, list, check, graph or help`);
+  }
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined || name === "help" || name === "version") continue;
+    if (!allowed.includes(name as OptionName)) {
+      throw new UsageError(`option --${name} does not apply to ${command}`);
+    }
+  }
+  if (values.quiet && values.verbose) {
+    throw new UsageError(`${command}: --quiet and --verbose contradict each other`);
+  }
+  if (rest.length === 0) throw new UsageError(`${command}: missing the workflow FILE`);
+  if (rest.length > 1) throw new UsageError(`${command}: one FILE only, got ${rest.join(" ")}`);
+  const invocation: Invocation = {
+    command,
+    file: rest[0]!,
+    verbose: values.verbose === true,
+    quiet: values.quiet === true,
+    ascii: values.ascii === true,
+    plain: values.plain === true,
+    dryRun: values["dry-run"] === true,
+    details: values.details === true,
+    output: values.output,
+    format: values.format,
+  };
+  if (values.window !== undefined) {
+    const window = Number(values.window);
+    if (!/^\d+$/.test(values.window) || !Number.isSafeInteger(window)) {
+      throw new UsageError(`--window expects a whole number >= 0, got "${values.window}"`);
+    }
+    invocation.window = window;
+  }
+  if (values.timeout !== undefined) {
+    const timeout = parseDuration(values.timeout);
+    if (timeout === undefined) {
+      throw new UsageError(`--timeout expects ${DURATION_HINT}, got "${values.timeout}"`);
+    }
+    if (timeout > MAX_TIMEOUT_MS) {
+      throw new UsageError(`--timeout must be ${MAX_TIMEOUT_HINT}, got "${values.timeout}"`);
+    }
+    invocation.timeout = timeout;
+  }
+  if (values.format !== undefined && !["dot", "mmd"].includes(values.format)) {
+    throw new UsageError(`--format expects dot or mmd, got "${values.format}"`);
+  }
+  return invocation;
+}
+
+/** Runs the command line `argv` (without `node` and the script); resolves with the exit status. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    const invocation = parseCommandLine(argv);
+    if ("print" in invocation) {
+      process.stdout.write(invocation.print);
+      return EXIT.ok;
+    }
+    if ("ascii" in invocation && invocation.ascii) process.env.ASYNCJOBS_ASCII = "1";
+    switch (invocation.command) {
+      case "check":
+        return await (await import("./commands.js")).check(invocation);
+      case "list":
+        return await (await import("./commands.js")).list(invocation);
+      case "graph":
+        return await (await import("./commands.js")).graph(invocation);
+      default: {
+        const scheduler = await loadScheduler(invocation);
+        if (invocation.dryRun) {
+          (await import("./commands.js")).checkGraph(invocation.file, scheduler);
+          scheduler.list();
+          return EXIT.ok;
+        }
+        const { runWorkflow } = await import("./run.js");
+        return await runWorkflow(scheduler, invocation);
+      }
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`asyncjobs: ${error.message}\nRun "asyncjobs --help" for usage.\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof WorkflowError) {
+      process.stderr.write(error.report());
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * `asyncjobs run`: runs a scheduler under a live view (on a terminal) or a
+ * plain event log, handles Ctrl-C and the other stop signals, and ends with
+ * a summary and, when the run failed, the debrief.
+ */
+import { constants } from "node:os";
+import { CommandJob } from "@asyncjobs/node";
+import type { PureScheduler } from "asyncjobs";
+import { formatDuration } from "./duration.js";
+import type { Invocation } from "./invocation.js";
+import { LiveView } from "./live-view.js";
+import { PlainView } from "./plain-view.js";
+import { RunModel } from "./run-model.js";
+import { closeSshConnections } from "./ssh-loader.js";
+
+/** The reason a run is aborted with when it is interrupted. */
+export class InterruptedError extends Error {
+  override name = "InterruptedError";
+}
+
+interface View {
+  start(): void;
+  interrupted(): void;
+  stop(): void;
+  abandon?(): void;
+}
+
+/** Whether the badges are drawn in ASCII (the listing's own choice, or --ascii). */
+function asciiOnly(model: RunModel, forced: boolean): boolean {
+  if (forced) return true;
+  const badge = model.rows[0]?.job.reprShort() ?? "";
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: testing for plain ASCII.
+  return badge !== "" && /^[\u0000-\u007f]*$/.test(badge);
+}
+
+function titleOf(scheduler: PureScheduler, file: string): string {
+  const parts = [`asyncjobs run ${file}`];
+  if (scheduler.jobsWindow) parts.push(`window ${scheduler.jobsWindow}`);
+  if (scheduler.timeout !== null) parts.push(`timeout ${formatDuration(scheduler.timeout)}`);
+  return parts.join(" · ");
+}
+
+/**
+ * The signals that stop a run as Ctrl-C does: an interrupt, a termination
+ * (kill, a service manager), the terminal closed (SIGHUP), Ctrl-\ (SIGQUIT).
+ * Without a handler, each would end this process at once and leave every
+ * program it started running (they are in sessions of their own, so the
+ * terminal's hangup does not reach them) and the terminal's cursor hidden.
+ */
+const STOP_SIGNALS: readonly NodeJS.Signals[] =
+  process.platform === "win32"
+    ? ["SIGINT", "SIGTERM", "SIGHUP"]
+    : ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
+
+const SIGNAL_WORDS: Partial<Record<NodeJS.Signals, string>> = {
+  SIGINT: "interrupted",
+  SIGTERM: "terminated",
+  SIGHUP: "hung up",
+  SIGQUIT: "quit",
+};
+
+/** The exit status of a process stopped by `signal`, as a shell reports it: 128 + its number. */
+export function signalExitStatus(signal: NodeJS.Signals): number {
+  return 128 + (constants.signals[signal] ?? 2);
+}
+
+/**
+ * Listens for the stop signals, and with `keys`, for Ctrl-C typed on the
+ * terminal in raw mode (so that keys typed meanwhile do not garble the live
+ * view). Keys are read only for the live view: with output to a pipe, a
+ * program down the pipe (a pager) may be reading the same terminal.
+ */
+function listenForInterrupts(
+  onInterrupt: (reason: string, status: number) => void,
+  keys: boolean,
+): () => void {
+  const handlers = STOP_SIGNALS.map((signal) => {
+    const handler = (): void => {
+      if (signal === "SIGHUP") ignoreWriteErrors();
+      onInterrupt(`${SIGNAL_WORDS[signal]} (${signal})`, signalExitStatus(signal));
+    };
+    process.on(signal, handler);
+    return [signal, handler] as const;
+  });
+  const stdin = process.stdin;
+  let raw = false;
+  const onData = (data: Buffer): void => {
+    if (data.includes(3)) onInterrupt("interrupted (Ctrl-C)", signalExitStatus("SIGINT"));
+  };
+  if (keys && stdin.isTTY) {
+    try {
+      stdin.setRawMode(true);
+      raw = true;
+      stdin.on("data", onData);
+      stdin.resume();
+    } catch {
+      raw = false;
+    }
+  }
+  return () => {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+    if (raw) {
+      stdin.off("data", onData);
+      try {
+        stdin.setRawMode(false);
+      } catch {
+        // The terminal is gone: nothing to restore.
+      }
+      stdin.pause();
+      stdin.unref?.();
+    }
+  };
+}
+
+/**
+ * After a hangup the terminal is gone: writing to it fails (EIO). The run
+ * still has to cancel its jobs and wait for their programs, so the failed
+ * writes are dropped instead of ending the process with an error.
+ */
+function ignoreWriteErrors(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listenerCount("error") === 0) stream.on("error", () => {});
+  }
+}
+
+/** Runs `scheduler` for the command line; resolves with the exit status. */
+export async function runWorkflow(
+  scheduler: PureScheduler,
+  invocation: Invocation,
+): Promise<number> {
+  const model = new RunModel(scheduler);
+  const stdout = process.stdout;
+  const live = stdout.isTTY === true && !invocation.plain && process.env.TERM !== "dumb";
+  const ascii = asciiOnly(model, invocation.ascii);
+  const view: View = live
+    ? new LiveView(model, stdout, {
+        title: titleOf(scheduler, invocation.file),
+        verbose: invocation.verbose,
+        ascii,
+        color: stdout.hasColors?.() === true,
+        capture: [process.stdout, process.stderr],
+      })
+    : new PlainView(model, stdout, { quiet: invocation.quiet, ascii });
+
+  const controller = new AbortController();
+  let interrupted = false;
+  let stopListening: () => void = () => {};
+  const killOnExit = (): void => CommandJob.killAll();
+  process.on("exit", killOnExit);
+  let interruptStatus = 130;
+  const onInterrupt = (reason: string, status: number): void => {
+    if (!interrupted) {
+      interrupted = true;
+      interruptStatus = status;
+      view.interrupted();
+      controller.abort(new InterruptedError(reason));
+      return;
+    }
+    // A second interrupt: no more waiting.
+    CommandJob.killAll();
+    view.abandon?.();
+    stopListening();
+    process.stderr.write("asyncjobs: interrupted again: exiting at once\n");
+    process.exit(status);
+  };
+  stopListening = listenForInterrupts(onInterrupt, live);
+
+  view.start();
+  let ok = false;
+  let refused: unknown;
+  try {
+    ok = await scheduler.run({ signal: controller.signal });
+  } catch (error) {
+    // A critical scheduler rejects when its run fails; before it starts, it
+    // rejects on a graph it cannot run.
+    if (model.started === undefined) refused = error;
+  }
+  await CommandJob.whenAllGone();
+  await closeSshConnections();
+  view.stop();
+  stopListening();
+  process.off("exit", killOnExit);
+
+  if (refused !== undefined) {
+    const message = refused instanceof Error ? refused.message : String(refused);
+    process.stderr.write(`${invocation.file}: cannot run: ${message}\n`);
+    return 2;
+  }
+  const counts = model.counts();
+  const elapsed = formatDuration(model.elapsed());
+  if (ok) {
+    const finished = counts.done + counts.failed;
+    const notes: string[] = [];
+    if (counts.failed > 0) {
+      notes.push(`${counts.failed} non-critical failure${counts.failed === 1 ? "" : "s"}`);
+    }
+    if (counts.skipped > 0) notes.push(`${counts.skipped} skipped`);
+    const failures = notes.length === 0 ? "" : ` (${notes.join(", ")})`;
+    stdout.write(
+      `asyncjobs: success, ${finished} job${finished === 1 ? "" : "s"} done in ${elapsed}${failures}\n`,
+    );
+    return 0;
+  }
+  stdout.write(`asyncjobs: the run failed after ${elapsed}: ${scheduler.why()}\n`);
+  scheduler.debrief();
+  return interrupted ? interruptStatus : 1;
+}
