@@ -70,7 +70,7 @@ function squeeze(text: string): string {
 export function mask(line: string): string {
   return line
     .replace(/\b\d{3}\.\d{3}\b/g, "SSS.MMM")
-    .replace(/\b\d+(\.\d+)?(ms|s)\b/g, "<time>")
+    .replace(/\b\d+(\.\d+)? ?(ms|s)\b/g, "<time>")
     .replace(/\s+$/, "");
 }
 

@@ -8,7 +8,7 @@
  *   node bench/ssh/child.mjs HOSTS_JSON KEY_FILE WINDOW
  */
 import { readFileSync } from "node:fs";
-import { captureFormatter, fanOut, SshNode } from "../../dist/node/index.js";
+import { captureFormatter, fanOut, SshNode } from "../../packages/ssh/dist/index.js";
 
 const [hostsFile, keyFile, windowText] = process.argv.slice(2);
 const hosts = JSON.parse(readFileSync(hostsFile, "utf8"));

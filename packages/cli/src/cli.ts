@@ -27,13 +27,29 @@ const OPTIONS = {
   details: { type: "boolean", short: "d" },
   output: { type: "string", short: "o" },
   format: { type: "string", short: "f" },
+  ui: { type: "boolean" },
+  port: { type: "string" },
+  host: { type: "string" },
+  report: { type: "string" },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
 
 /** Which options each command takes (help and version go everywhere). */
 const ALLOWED: Record<string, readonly OptionName[]> = {
-  run: ["window", "timeout", "verbose", "quiet", "ascii", "plain", "dry-run"],
+  run: [
+    "window",
+    "timeout",
+    "verbose",
+    "quiet",
+    "ascii",
+    "plain",
+    "dry-run",
+    "ui",
+    "port",
+    "host",
+    "report",
+  ],
   list: ["details", "ascii"],
   check: [],
   graph: ["output", "format"],
@@ -107,6 +123,25 @@ export function parseCommandLine(argv: readonly string[]): Invocation | { print:
       throw new UsageError(`--timeout must be ${MAX_TIMEOUT_HINT}, got "${values.timeout}"`);
     }
     invocation.timeout = timeout;
+  }
+  if (values.ui === true) invocation.ui = true;
+  if (values.port !== undefined) {
+    const port = Number(values.port);
+    if (!/^\d+$/.test(values.port) || port > 65535) {
+      throw new UsageError(`--port expects a port number 0-65535, got "${values.port}"`);
+    }
+    invocation.port = port;
+  }
+  if (values.host !== undefined) {
+    if (values.host === "") throw new UsageError("--host expects an address, got nothing");
+    invocation.host = values.host;
+  }
+  if ((values.port !== undefined || values.host !== undefined) && values.ui !== true) {
+    throw new UsageError(`--${values.port !== undefined ? "port" : "host"} goes with --ui`);
+  }
+  if (values.report !== undefined) {
+    if (values.report === "") throw new UsageError("--report expects a file name, got nothing");
+    invocation.report = values.report;
   }
   if (values.format !== undefined && !["dot", "mmd"].includes(values.format)) {
     throw new UsageError(`--format expects dot or mmd, got "${values.format}"`);

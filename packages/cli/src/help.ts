@@ -27,6 +27,10 @@ Options of run:
       --ascii        use ASCII only (badges, spinner); also ASYNCJOBS_ASCII=1
       --plain        one line per event even on a terminal
   -n, --dry-run      list the jobs, do not run them
+      --ui           serve a live view of the run in the browser; prints its URL
+      --port N       (with --ui) the port to listen on; default: any free one
+      --host ADDR    (with --ui) the address to listen on; default: 127.0.0.1
+      --report FILE  once the run is over, write an HTML report to FILE
 
 Other options:
   -d, --details      (list) show each job's details, e.g. its full command line
@@ -88,6 +92,10 @@ Options:
       --ascii        use ASCII only (badges, spinner)
       --plain        one line per event even on a terminal
   -n, --dry-run      list the jobs, do not run them
+      --ui           serve a live view of the run in the browser; prints its URL
+      --port N       (with --ui) the port to listen on; default: any free one
+      --host ADDR    (with --ui) the address to listen on; default: 127.0.0.1
+      --report FILE  once the run is over, write an HTML report to FILE
 
 Ctrl-C (or SIGTERM, SIGHUP, SIGQUIT) cancels the run cleanly; a second one
 exits at once. Exit status: 0 success, 1 the run failed, 2 a usage or file

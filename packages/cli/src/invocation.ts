@@ -26,4 +26,11 @@ export interface Invocation {
   details: boolean;
   output?: string | undefined;
   format?: string | undefined;
+  /** Serve the browser view of the run. */
+  ui?: boolean;
+  /** Its port (0: any free one) and address. */
+  port?: number | undefined;
+  host?: string | undefined;
+  /** Where to write the HTML report once the run is over. */
+  report?: string | undefined;
 }

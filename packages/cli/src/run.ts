@@ -123,6 +123,81 @@ function ignoreWriteErrors(): void {
   }
 }
 
+/** The browser view and the report, when asked for. */
+interface BrowserParts {
+  /** Writes the report (when the run started) and stops watching. */
+  finish(ran: boolean): Promise<void>;
+  /**
+   * Closes the server; with `linger`, only once Ctrl-C is pressed, so that
+   * the person at the terminal can look at the finished run.
+   */
+  close(linger: boolean): Promise<void>;
+}
+
+/**
+ * Loads @asyncjobs/ui (only now: a run without --ui or --report never
+ * loads it), starts watching the run, and serves the view with --ui.
+ */
+async function startBrowserParts(
+  scheduler: PureScheduler,
+  invocation: Invocation,
+  onCancel: () => void,
+): Promise<BrowserParts> {
+  const ui = await import("@asyncjobs/ui");
+  const watch = ui.watchRun(scheduler);
+  let view: Awaited<ReturnType<typeof ui.serve>> | undefined;
+  if (invocation.ui === true) {
+    try {
+      view = await ui.serve(watch, {
+        port: invocation.port ?? 0,
+        ...(invocation.host === undefined ? {} : { host: invocation.host }),
+        title: titleOf(scheduler, invocation.file),
+        onCancel,
+      });
+    } catch (error) {
+      watch.stop();
+      throw error;
+    }
+    process.stderr.write(`asyncjobs: watch the run at ${view.url}\n`);
+  }
+  return {
+    async finish(ran) {
+      const report = invocation.report;
+      try {
+        if (report !== undefined && ran) {
+          try {
+            await ui.writeReport(watch, report, { title: titleOf(scheduler, invocation.file) });
+            process.stderr.write(`asyncjobs: wrote the report ${report}\n`);
+          } catch (error) {
+            const message = error instanceof Error ? error.message : String(error);
+            process.stderr.write(`asyncjobs: cannot write the report ${report}: ${message}\n`);
+          }
+        }
+      } finally {
+        watch.stop();
+      }
+    },
+    async close(linger) {
+      if (view === undefined) return;
+      if (linger) {
+        process.stderr.write(
+          `asyncjobs: the run is over; its page stays at ${view.url} until Ctrl-C\n`,
+        );
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            process.off("SIGINT", done);
+            process.off("SIGTERM", done);
+            resolve();
+          };
+          process.on("SIGINT", done);
+          process.on("SIGTERM", done);
+        });
+      }
+      await view.close();
+    },
+  };
+}
+
 /** Runs `scheduler` for the command line; resolves with the exit status. */
 export async function runWorkflow(
   scheduler: PureScheduler,
@@ -166,6 +241,23 @@ export async function runWorkflow(
   stopListening = listenForInterrupts(onInterrupt, live);
 
   view.start();
+  // After the terminal view, so that the browser's copy of the output wraps
+  // the terminal's sink rather than being replaced by it.
+  let browser: BrowserParts | undefined;
+  if (invocation.ui === true || invocation.report !== undefined) {
+    try {
+      browser = await startBrowserParts(scheduler, invocation, () =>
+        onInterrupt("cancelled from the browser view", signalExitStatus("SIGINT")),
+      );
+    } catch (error) {
+      view.stop();
+      stopListening();
+      process.off("exit", killOnExit);
+      const message = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`asyncjobs: cannot serve the browser view: ${message}\n`);
+      return 1;
+    }
+  }
   let ok = false;
   let refused: unknown;
   try {
@@ -177,31 +269,37 @@ export async function runWorkflow(
   }
   await CommandJob.whenAllGone();
   await closeSshConnections();
+  if (browser !== undefined) await browser.finish(model.started !== undefined);
   view.stop();
   stopListening();
   process.off("exit", killOnExit);
 
-  if (refused !== undefined) {
-    const message = refused instanceof Error ? refused.message : String(refused);
-    process.stderr.write(`${invocation.file}: cannot run: ${message}\n`);
-    return 2;
-  }
-  const counts = model.counts();
-  const elapsed = formatDuration(model.elapsed());
-  if (ok) {
-    const finished = counts.done + counts.failed;
-    const notes: string[] = [];
-    if (counts.failed > 0) {
-      notes.push(`${counts.failed} non-critical failure${counts.failed === 1 ? "" : "s"}`);
+  const summarise = (): number => {
+    if (refused !== undefined) {
+      const message = refused instanceof Error ? refused.message : String(refused);
+      process.stderr.write(`${invocation.file}: cannot run: ${message}\n`);
+      return 2;
     }
-    if (counts.skipped > 0) notes.push(`${counts.skipped} skipped`);
-    const failures = notes.length === 0 ? "" : ` (${notes.join(", ")})`;
-    stdout.write(
-      `asyncjobs: success, ${finished} job${finished === 1 ? "" : "s"} done in ${elapsed}${failures}\n`,
-    );
-    return 0;
-  }
-  stdout.write(`asyncjobs: the run failed after ${elapsed}: ${scheduler.why()}\n`);
-  scheduler.debrief();
-  return interrupted ? interruptStatus : 1;
+    const counts = model.counts();
+    const elapsed = formatDuration(model.elapsed());
+    if (ok) {
+      const finished = counts.done + counts.failed;
+      const notes: string[] = [];
+      if (counts.failed > 0) {
+        notes.push(`${counts.failed} non-critical failure${counts.failed === 1 ? "" : "s"}`);
+      }
+      if (counts.skipped > 0) notes.push(`${counts.skipped} skipped`);
+      const failures = notes.length === 0 ? "" : ` (${notes.join(", ")})`;
+      stdout.write(
+        `asyncjobs: success, ${finished} job${finished === 1 ? "" : "s"} done in ${elapsed}${failures}\n`,
+      );
+      return 0;
+    }
+    stdout.write(`asyncjobs: the run failed after ${elapsed}: ${scheduler.why()}\n`);
+    scheduler.debrief();
+    return interrupted ? interruptStatus : 1;
+  };
+  const status = summarise();
+  if (browser !== undefined) await browser.close(live && refused === undefined && !interrupted);
+  return status;
 }

@@ -22,7 +22,6 @@ import {
   shellCommandLine,
   splitCommandLine,
 } from "./command-line.js";
-import { setLongTimeout } from "./long-timeout.js";
 import { LineSplitter } from "./output-lines.js";
 import {
   anyAlive,
@@ -543,11 +542,12 @@ export class CommandJob extends AbstractJob<string | number> {
         }
         signalGroup(child, "SIGTERM");
         signalProcesses(strays, "SIGTERM");
-        cancelKill = setLongTimeout(() => {
+        const killTimer = setTimeout(() => {
           cancelKill = undefined;
           killNow();
           if (exit !== undefined) drainThenFinish();
         }, this.killGrace);
+        cancelKill = () => clearTimeout(killTimer);
         if (exit !== undefined) drainThenFinish();
       },
       kill: killNow,
@@ -567,10 +567,12 @@ export class CommandJob extends AbstractJob<string | number> {
     const onAbort = (): void => proc.terminate();
     signal.addEventListener("abort", onAbort, { once: true });
     if (this.timeout !== null) {
-      cancelRun = setLongTimeout(() => {
+      // checkDuration keeps it within what a timer can wait (2^31 - 1 ms).
+      const runTimer = setTimeout(() => {
         timedOut = true;
         proc.terminate();
       }, this.timeout);
+      cancelRun = () => clearTimeout(runTimer);
     }
 
     const settle = (outcome: () => void): void => {

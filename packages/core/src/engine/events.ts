@@ -8,6 +8,7 @@
  * listens.
  */
 import type { AbstractJob } from "../jobs/abstract-job.js";
+import { describeValue } from "../util/describe.js";
 import type { PureScheduler } from "./pure-scheduler.js";
 
 /** Types of the events about one job. */
@@ -112,12 +113,66 @@ export type SchedulerEventListener<K extends keyof SchedulerEventMap> =
 export const listenerAdditions = { count: 0 };
 
 /**
+ * While the engine dispatches (see {@link emitJobEvent}), the first error a
+ * listener threw, boxed; handed to a run's `_onListenerError` once the
+ * dispatch is over. An EventTarget would otherwise report it as an uncaught
+ * exception, which kills the process.
+ */
+let thrown: { error: unknown } | undefined;
+/** The scheduler whose listener threw `thrown`. */
+let thrownBy: PureScheduler | undefined;
+
+/** How many event targets have a listener: when none has, events are not even looked for. */
+let listeningTargets = 0;
+/** How many engine dispatches are under way (they nest: a listener may cause another event). */
+let dispatching = 0;
+
+/** Calls `listener` with `event`; an error it throws during an engine dispatch is kept for the run. */
+function callListener(
+  target: EventTarget,
+  listener: EventListenerOrEventListenerObject,
+  event: Event,
+): void {
+  try {
+    if (typeof listener === "function") listener.call(target, event);
+    else listener.handleEvent(event);
+  } catch (error) {
+    // Outside an engine dispatch (the user's own dispatchEvent), as any EventTarget does.
+    if (dispatching === 0) throw error;
+    if (thrown === undefined) thrown = { error };
+  }
+}
+
+/** Notes which scheduler's listener threw, after dispatching on `target`. */
+function dispatchedOn(target: PureScheduler): void {
+  if (thrown !== undefined && thrownBy === undefined) thrownBy = target;
+}
+
+/**
+ * After a dispatch: tells a run about an error a listener threw, if one
+ * did: the run of the scheduler the listener listens to (an enclosing one,
+ * maybe), else that of the scheduler whose run dispatched the event.
+ */
+function afterDispatch(scheduler: PureScheduler): void {
+  dispatching--;
+  if (thrown === undefined || dispatching > 0) return;
+  const { error } = thrown;
+  const by = thrownBy;
+  thrown = undefined;
+  thrownBy = undefined;
+  const hook = by?._onListenerError ?? scheduler._onListenerError;
+  hook?.(error);
+}
+
+/**
  * Whether anybody listens to the events of `scheduler`'s run: on it, or on
  * a scheduler enclosing it.
  *
  * @internal
  */
 export function anyoneListens(scheduler: PureScheduler): boolean {
+  // Without a listener anywhere, no walk up a (maybe deep) nesting.
+  if (listeningTargets === 0) return false;
   for (let target: PureScheduler | undefined = scheduler; target; target = target._owner) {
     if (target._events?.active) return true;
   }
@@ -159,7 +214,15 @@ export class SchedulerEvents extends EventTarget {
     listener: EventListenerOrEventListenerObject | null,
     options?: AddEventListenerOptions | boolean,
   ): void {
-    if (listener === null) return;
+    if (listener === null || listener === undefined) return;
+    if (
+      typeof listener !== "function" &&
+      (typeof listener !== "object" || typeof listener.handleEvent !== "function")
+    ) {
+      throw new TypeError(
+        `events.addEventListener(): listener must be a function or an object with a handleEvent method, got ${describeValue(listener)}`,
+      );
+    }
     const given = typeof options === "object" && options !== null ? options : undefined;
     const signal = given?.signal;
     // As on any EventTarget: an aborted signal adds nothing, a second add of
@@ -168,14 +231,13 @@ export class SchedulerEvents extends EventTarget {
     let registered = this.#listeners.get(type);
     if (registered?.has(listener)) return;
     listenerAdditions.count++;
+    if (this.#listeners.size === 0) listeningTargets++;
     if (registered === undefined) {
       registered = new Map();
       this.#listeners.set(type, registered);
     }
-    const call: EventListener =
-      typeof listener === "function"
-        ? (listener as EventListener)
-        : (event) => listener.handleEvent(event);
+    // What the listener throws is caught (see callListener).
+    const call: EventListener = (event) => callListener(this, listener, event);
     const target: EventListener =
       given?.once === true
         ? (event) => {
@@ -224,7 +286,10 @@ export class SchedulerEvents extends EventTarget {
     const target = registered?.get(listener);
     if (target === undefined) return undefined;
     registered!.delete(listener);
-    if (registered!.size === 0) this.#listeners.delete(type);
+    if (registered!.size === 0) {
+      this.#listeners.delete(type);
+      if (this.#listeners.size === 0) listeningTargets--;
+    }
     return target;
   }
 }
@@ -236,9 +301,18 @@ export function emitJobEvent(
   job: AbstractJob,
   error?: unknown,
 ): void {
-  for (let target: PureScheduler | undefined = scheduler; target; target = target._owner) {
-    const events = target._events;
-    if (events?.active) events.dispatchEvent(new JobEvent(type, job, scheduler, error));
+  if (listeningTargets === 0) return;
+  dispatching++;
+  try {
+    for (let target: PureScheduler | undefined = scheduler; target; target = target._owner) {
+      const events = target._events;
+      if (events?.active) {
+        events.dispatchEvent(new JobEvent(type, job, scheduler, error));
+        dispatchedOn(target);
+      }
+    }
+  } finally {
+    afterDispatch(scheduler);
   }
 }
 
@@ -248,8 +322,17 @@ export function emitSchedulerEvent(
   type: SchedulerEventType,
   ok?: boolean,
 ): void {
-  for (let target: PureScheduler | undefined = scheduler; target; target = target._owner) {
-    const events = target._events;
-    if (events?.active) events.dispatchEvent(new SchedulerEvent(type, scheduler, ok));
+  if (listeningTargets === 0) return;
+  dispatching++;
+  try {
+    for (let target: PureScheduler | undefined = scheduler; target; target = target._owner) {
+      const events = target._events;
+      if (events?.active) {
+        events.dispatchEvent(new SchedulerEvent(type, scheduler, ok));
+        dispatchedOn(target);
+      }
+    }
+  } finally {
+    afterDispatch(scheduler);
   }
 }

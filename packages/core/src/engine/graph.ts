@@ -104,12 +104,15 @@ export function topologicalOrder(scheduler: PureScheduler): AbstractJob[] {
 }
 
 /** Whether the graph, and those of nested schedulers, are acyclic and can start. */
-export function checkCycles(scheduler: PureScheduler): boolean {
-  const { order, blocked } = kahn(scheduler);
-  if (blocked.length > 0) return false;
-  if (scheduler._members.size > 0 && order.length === 0) return false;
-  for (const job of scheduler._members) {
-    if (isScheduler(job) && !checkCycles(job)) return false;
+export function checkCycles(top: PureScheduler): boolean {
+  // With a stack of its own rather than recursion: nesting may be deep.
+  const stack = [top];
+  while (stack.length > 0) {
+    const scheduler = stack.pop()!;
+    const { order, blocked } = kahn(scheduler);
+    if (blocked.length > 0) return false;
+    if (scheduler._members.size > 0 && order.length === 0) return false;
+    for (const job of scheduler._members) if (isScheduler(job)) stack.push(job);
   }
   return true;
 }

@@ -20,10 +20,13 @@
  */
 import {
   type AbstractJob,
+  applyDeferredSettings,
   FOREVER_BIT,
+  inStandaloneRun,
   isScheduler,
   nameOf,
   RAISED_BIT,
+  standaloneRuns,
 } from "../jobs/abstract-job.js";
 import { CANCELLED, FIRST_FREE_FLAG, RunContext } from "../jobs/context.js";
 import type { JobExtras } from "../jobs/extras.js";
@@ -33,6 +36,7 @@ import { DONE, IDLE, RUNNING, SCHEDULED, SKIPPED } from "../jobs/state.js";
 import { type TriggerRule, triggerAllows } from "../jobs/trigger.js";
 import { withBit } from "../util/bits.js";
 import { CancelledError, TimeoutError } from "../util/errors.js";
+import { MAX_TIMER_MS } from "../util/options.js";
 import { budget, freshBudget, type Resumable, waitForNextBurst } from "./bursts.js";
 import { anyoneListens, emitJobEvent, emitSchedulerEvent, listenerAdditions } from "./events.js";
 import { cycleError, describeScheduler, findCycle } from "./graph.js";
@@ -75,7 +79,45 @@ export interface PreparedGraph {
  * cost): the buffer of the successor fill serves as the counters of the
  * cycle check, and that of the check's order as the run's queue.
  */
-function prepareGraph(scheduler: PureScheduler): PreparedGraph {
+function prepareGraph(root: PureScheduler): PreparedGraph {
+  // Nested graphs are validated (and laid out for their own runs) before
+  // the graph holding them is checked, so that their errors come first: a
+  // walk of the tree of schedulers, children first, with a stack of its own
+  // rather than recursion, so that deep nesting does not overflow the call
+  // stack.
+  const stack: [GraphCount, number][] = [[countGraph(root), 0]];
+  for (;;) {
+    const top = stack[stack.length - 1]!;
+    const [counted, next] = top;
+    if (next < counted.nested.length) {
+      top[1] = next + 1;
+      stack.push([countGraph(counted.nested[next]!), 0]);
+      continue;
+    }
+    stack.pop();
+    const graph = completeGraph(counted);
+    if (stack.length === 0) return graph;
+    counted.scheduler._prepared = graph;
+  }
+}
+
+/** What the first walk over a scheduler's jobs finds (see {@link prepareGraph}). */
+interface GraphCount {
+  readonly scheduler: PureScheduler;
+  readonly jobs: AbstractJob[];
+  readonly pending: Int32Array;
+  readonly successorStart: Int32Array;
+  readonly nested: PureScheduler[];
+  readonly withShutdown: AbstractJob[];
+  readonly withExtras: boolean;
+  readonly nonForever: number;
+  readonly ordered: boolean;
+  readonly strayJob: AbstractJob | undefined;
+  readonly strayRequirement: AbstractJob | undefined;
+}
+
+/** The first walk of {@link prepareGraph}: counts requirements and successors, finds nested schedulers. */
+function countGraph(scheduler: PureScheduler): GraphCount {
   // Loops here walk arrays by index: they run once per run, mostly before the
   // optimiser steps in, and a for-of would then allocate a result per element.
   // The members' own array: each job's _index is already its position.
@@ -122,9 +164,38 @@ function prepareGraph(scheduler: PureScheduler): PreparedGraph {
       if (isScheduler(job)) nested.push(job);
     }
   }
-  // Nested graphs are validated (and laid out for their own runs) before
-  // this one is checked, so that their errors come first.
-  for (let k = 0; k < nested.length; k++) nested[k]!._prepared = prepareGraph(nested[k]!);
+  return {
+    scheduler,
+    jobs,
+    pending,
+    successorStart,
+    nested,
+    withShutdown,
+    withExtras,
+    nonForever,
+    ordered,
+    strayJob,
+    strayRequirement,
+  };
+}
+
+/** The rest of {@link prepareGraph}, once the nested graphs are done: checks, and lays out the successors. */
+function completeGraph(counted: GraphCount): PreparedGraph {
+  const {
+    scheduler,
+    jobs,
+    pending,
+    successorStart,
+    nested,
+    withShutdown,
+    withExtras,
+    nonForever,
+    ordered,
+    strayJob,
+    strayRequirement,
+  } = counted;
+  const count = jobs.length;
+  let current = 0;
   if (strayJob !== undefined) {
     throw new Error(
       `scheduler ${describeScheduler(scheduler)}: job ${nameOf(strayJob)} requires ${nameOf(strayRequirement!)}, which is not in this scheduler; ` +
@@ -206,10 +277,13 @@ function checkStartable(
 
 /** Drops the layouts kept for schedulers that did not get to run, at every depth. */
 function dropLayouts(schedulers: readonly PureScheduler[]): void {
-  for (const scheduler of schedulers) {
+  // With a stack of its own rather than recursion: nesting may be deep.
+  const stack = schedulers.slice();
+  while (stack.length > 0) {
+    const scheduler = stack.pop()!;
     const graph = scheduler._prepared;
     scheduler._prepared = undefined;
-    if (graph !== undefined) dropLayouts(graph.nested);
+    if (graph !== undefined) stack.push(...graph.nested);
   }
 }
 
@@ -220,6 +294,7 @@ export function orchestrate(
 ): Promise<boolean> {
   // The layout made when an enclosing scheduler validated this one, unless
   // the graph changed since (add, remove, requires bump its version).
+  if (standaloneRuns.count > 0) refuseStandaloneRuns(scheduler);
   const prepared = scheduler._prepared;
   scheduler._prepared = undefined;
   if (prepared !== undefined && prepared.version === scheduler._graphVersion) {
@@ -228,7 +303,53 @@ export function orchestrate(
   return new Orchestration(scheduler, prepareGraph(scheduler), signal).start(true);
 }
 
+/** A job in a standalone run would run twice at once: refused before anything starts. */
+function refuseStandaloneRuns(scheduler: PureScheduler): void {
+  const jobs = scheduler._members.list;
+  for (let k = 0; k < jobs.length; k++) {
+    if (inStandaloneRun(jobs[k]!)) {
+      throw new Error(
+        `scheduler ${describeScheduler(scheduler)}: job ${nameOf(jobs[k]!)} is in a standalone run; wait for it to settle`,
+      );
+    }
+  }
+}
+
 const NO_LIMIT = Number.POSITIVE_INFINITY;
+
+/** How many runs are ending on the current stack (see #onContextAbort). */
+let finishing = 0;
+const FINISHES_PER_STACK = 64;
+/** Ends of nested runs put off until the outermost end on the stack is done. */
+const laterFinishes: (() => void)[] = [];
+/** Shutdowns of the runs that ended, started once no run is ending any more. */
+const laterShutdowns: (() => void)[] = [];
+
+/**
+ * Once the outermost end on the stack is done: the ends of nested runs put
+ * off by #onContextAbort, a stack's worth at a time, then the shutdowns of
+ * every run that ended, in the order they ended. Walked by index (and
+ * emptied at the end): shift() would move every element each time.
+ */
+function drainLater(): void {
+  // The calls below end runs too, which would drain again from within.
+  if (draining) return;
+  draining = true;
+  try {
+    // Both lists grow while they are walked: each end may put off deeper ones.
+    let finished = 0;
+    let shutDown = 0;
+    while (finished < laterFinishes.length || shutDown < laterShutdowns.length) {
+      if (finished < laterFinishes.length) laterFinishes[finished++]!();
+      else laterShutdowns[shutDown++]!();
+    }
+  } finally {
+    laterFinishes.length = 0;
+    laterShutdowns.length = 0;
+    draining = false;
+  }
+}
+let draining = false;
 
 const RELEASED = FIRST_FREE_FLAG;
 const SETTLED = FIRST_FREE_FLAG << 1;
@@ -290,6 +411,20 @@ function jobTimedOut(run: JobRun): void {
 function retryNow(run: JobRun): void {
   run.orchestration.retry(run);
 }
+/**
+ * Waits `delay` ms, then starts the next attempt. A timer fires a delay
+ * beyond {@link MAX_TIMER_MS} after 1 ms, so a longer wait (backoff grows
+ * without bound when `maxDelay` is not set) is made of several timers, each
+ * kept in `run._timer` so that the end of the run clears the current one.
+ */
+function retryAfter(run: JobRun, delay: number): void {
+  run._timer =
+    delay > MAX_TIMER_MS
+      ? setTimeout(retryAfter, MAX_TIMER_MS, run, delay - MAX_TIMER_MS)
+      : setTimeout(retryNow, delay, run);
+}
+/** What {@link Orchestration.settle} hears from a job with extras that retries. */
+const RETRYING: unique symbol = Symbol("retrying");
 /** Starts the timer of a job's own timeout, if it has one (out of line: most jobs have none). */
 function startTimer(run: JobRun, extras: JobExtras): void {
   const timeout = extras.timeout;
@@ -349,11 +484,21 @@ class Orchestration implements Resumable {
   #heardAt = -1;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #resolve: (ok: boolean) => void = () => {};
+  #reject: (error: unknown) => void = () => {};
+  /** The first error an event listener threw during this run, boxed: run() rejects with it. */
+  #listenerError: { error: unknown } | undefined;
   #onAbort = (): void => {
     this.#finish("aborted", undefined, this.#signal?.reason);
   };
   #onContextAbort = (reason: unknown): void => {
-    this.#finish("aborted", undefined, reason);
+    // Cancelled by its parent's end, which is cancelling its jobs: deep
+    // nesting would make one call stack of those ends, so past a depth
+    // this end waits until the outermost is done (in the same turn).
+    if (finishing >= FINISHES_PER_STACK) {
+      laterFinishes.push(() => this.#finish("aborted", undefined, reason));
+    } else {
+      this.#finish("aborted", undefined, reason);
+    }
   };
 
   constructor(
@@ -458,9 +603,11 @@ class Orchestration implements Resumable {
    */
   start(reset: boolean): Promise<boolean> {
     const scheduler = this.#scheduler;
-    const promise = new Promise<boolean>((resolve) => {
+    const promise = new Promise<boolean>((resolve, reject) => {
       this.#resolve = resolve;
+      this.#reject = reject;
     });
+    scheduler._onListenerError = (error) => this.#listenerFailed(error);
     scheduler._status = "running";
     scheduler._timeoutUsed = scheduler.timeout;
     scheduler._culprit = undefined;
@@ -478,7 +625,9 @@ class Orchestration implements Resumable {
     scheduler._jobsFresh = false;
     this.#remaining = this.#nonForever;
     scheduler._activePools = this.#ownPools;
-    emitSchedulerEvent(scheduler, "scheduler:started");
+    if (this.#mayHear()) emitSchedulerEvent(scheduler, "scheduler:started");
+    // A listener of that event may have thrown, which ends the run.
+    if (this.#finished) return promise;
 
     if (this.#signal?.aborted) {
       this.#finish("aborted", undefined, this.#signal.reason);
@@ -553,7 +702,7 @@ class Orchestration implements Resumable {
       const index = skips.pop()!;
       const job = this.#jobs[index]!;
       job._state = SKIPPED;
-      emitJobEvent(this.#scheduler, "job:skipped", job);
+      if (this.#mayHear()) emitJobEvent(this.#scheduler, "job:skipped", job);
       if (!job.forever) this.#remaining--;
       // A skip counts as finished: once every non-forever job is, the run
       // ends before successors are made ready, as it does in settle(), so
@@ -660,18 +809,22 @@ class Orchestration implements Resumable {
     job._state = RUNNING;
     if (this.#heardAt === listenerAdditions.count ? this.#heard : this.#mayHear()) {
       emitJobEvent(this.#scheduler, "job:started", job);
+      // A listener that threw has ended the run (and cancelled this job).
+      if (this.#finished) return;
     }
     if (job._extras !== undefined) startTimer(run, job._extras);
-    let outcome: unknown;
+    let outcome: Promise<unknown>;
     try {
-      outcome = job._invoke(run);
+      // Plain values and foreign thenables are adopted, so that every job
+      // settles through the same path, a microtask later at the earliest
+      // (in the try: reading a foreign thenable's `then` may throw).
+      outcome = Promise.resolve(job._invoke(run));
     } catch (error) {
+      // A job that throws synchronously fails as if it had rejected.
       this.settle(run, true, error);
       return;
     }
-    // Plain values and foreign thenables are adopted, so that every job
-    // settles through the same path, a microtask later at the earliest.
-    Promise.resolve(outcome).then(jobFulfilled.bind(run), jobRejected.bind(run));
+    outcome.then(jobFulfilled.bind(run), jobRejected.bind(run));
   }
 
   /** A job's outcome; ignored once the run is over or the job was cancelled. */
@@ -683,7 +836,15 @@ class Orchestration implements Resumable {
     const job = run._job!;
     const index = job._index;
     const extras = job._extras;
-    if (extras !== undefined && this.#retrying(run, extras, raised, outcome)) return;
+    if (extras !== undefined) {
+      const after = this.#afterAttempt(run, extras, raised, outcome);
+      if (after === RETRYING) return;
+      // A retryOn callback that threw: the job fails with its error.
+      if (after !== outcome) {
+        raised = true;
+        outcome = after;
+      }
+    }
     job._state = DONE;
     if (raised) job._raised = true;
     job._outcome = outcome;
@@ -727,18 +888,34 @@ class Orchestration implements Resumable {
    * The part of settle() for jobs with extras, out of line so that the
    * common path stays small for the optimiser: stops the job's timer, and
    * schedules its next attempt if it failed and may retry (a retrying job
-   * keeps its slots, window and pool, while it waits). Answers whether it
-   * does.
+   * keeps its slots, window and pool, while it waits). Answers
+   * {@link RETRYING} if it does; otherwise the job's outcome, which is the
+   * error of its `retryOn` callback if that threw (the job then fails with
+   * it, rather than the error escaping into the run's machinery).
    */
-  #retrying(run: JobRun, extras: JobExtras, raised: boolean, outcome: unknown): boolean {
+  #afterAttempt(
+    run: JobRun,
+    extras: JobExtras,
+    raised: boolean,
+    outcome: unknown,
+  ): unknown | typeof RETRYING {
     if (run._timer !== undefined) {
       clearTimeout(run._timer);
       run._timer = undefined;
     }
-    if (!raised || !shouldRetry(extras.retry, outcome, run._attempt)) return false;
-    emitJobEvent(this.#scheduler, "job:retried", run._job!, outcome);
-    run._timer = setTimeout(retryNow, retryDelay(extras.retry!, run._attempt), run);
-    return true;
+    if (!raised) return outcome;
+    let again: boolean;
+    try {
+      again = shouldRetry(extras.retry, outcome, run._attempt);
+    } catch (error) {
+      return error;
+    }
+    if (!again) return outcome;
+    if (this.#mayHear()) emitJobEvent(this.#scheduler, "job:retried", run._job!, outcome);
+    // An event listener may have ended the run (see #listenerFailed).
+    if (this.#finished) return RETRYING;
+    retryAfter(run, retryDelay(extras.retry!, run._attempt));
+    return RETRYING;
   }
 
   /**
@@ -785,7 +962,7 @@ class Orchestration implements Resumable {
   ready(run: JobRun): void {
     if (this.#finished || run._cancelled || run._settled || run._released) return;
     run._released = true;
-    emitJobEvent(this.#scheduler, "job:ready", this.#jobs[run.index]!);
+    if (this.#mayHear()) emitJobEvent(this.#scheduler, "job:ready", this.#jobs[run.index]!);
     this.#release(run.index);
     this.#pump();
   }
@@ -809,6 +986,17 @@ class Orchestration implements Resumable {
 
   #finish(status: RunStatus, culprit?: AbstractJob, abortReason?: unknown): void {
     if (this.#finished) return;
+    finishing++;
+    try {
+      this.#end(status, culprit, abortReason);
+    } finally {
+      finishing--;
+    }
+    if (finishing === 0) drainLater();
+  }
+
+  /** See #finish(): the run is over; cancels what runs, gives back slots, shuts down. */
+  #end(status: RunStatus, culprit: AbstractJob | undefined, abortReason: unknown): void {
     this.#finished = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#signal?.removeEventListener("abort", this.#onAbort);
@@ -840,7 +1028,7 @@ class Orchestration implements Resumable {
           reasonMade = true;
         }
         run.cancel(reason);
-        emitJobEvent(scheduler, "job:cancelled", job);
+        if (this.#mayHear()) emitJobEvent(scheduler, "job:cancelled", job);
         if (job._extras !== undefined) {
           if (holding === undefined) holding = [];
           holding.push(job);
@@ -855,8 +1043,23 @@ class Orchestration implements Resumable {
     }
     this.#leavePools();
     dropLayouts(this.#nested);
-    emitSchedulerEvent(scheduler, "scheduler:ended", status === "fine");
-    void this.#shutdownThenResolve(status === "fine", this.#withShutdown);
+    // The answer of this run's shutdown exists from now on, though the
+    // shutdown starts only once every run ending on this stack has ended
+    // (nested ones put off by #onContextAbort included): an enclosing run
+    // whose shutdown asks this scheduler for its own (a listener of the
+    // event below may end one) gets that answer, rather than shutting the
+    // jobs down a second time, or being told that this one still runs.
+    let startShutdown = (): void => {};
+    scheduler._shutdownAnswer = new Promise<boolean>((resolve) => {
+      startShutdown = () =>
+        resolve(shutdownJobs(this.#withShutdown, scheduler.shutdownTimeout, true));
+    });
+    if (this.#mayHear()) emitSchedulerEvent(scheduler, "scheduler:ended", status === "fine");
+    const ok = status === "fine";
+    laterShutdowns.push(() => {
+      startShutdown();
+      void this.#shutdownThenResolve(ok);
+    });
   }
 
   /** Withdraws this run's jobs still waiting on pools, and closes the pools it declared. */
@@ -872,14 +1075,27 @@ class Orchestration implements Resumable {
     this.#scheduler._activePools = undefined;
   }
 
-  async #shutdownThenResolve(ok: boolean, toShutDown: AbstractJob[]): Promise<void> {
+  /** Waits for the shutdown #end() set up, then settles the run. */
+  async #shutdownThenResolve(ok: boolean): Promise<void> {
     const scheduler = this.#scheduler;
-    const answer = shutdownJobs(toShutDown, scheduler.shutdownTimeout, true);
-    scheduler._shutdownAnswer = answer;
-    const shutdownOk = await answer;
-    emitSchedulerEvent(scheduler, "scheduler:shutdown", shutdownOk);
+    const shutdownOk = await scheduler._shutdownAnswer!;
+    if (this.#mayHear()) emitSchedulerEvent(scheduler, "scheduler:shutdown", shutdownOk);
+    scheduler._onListenerError = undefined;
+    applyDeferredSettings(scheduler);
     scheduler._busy = false;
-    this.#resolve(ok);
+    if (this.#listenerError !== undefined) this.#reject(this.#listenerError.error);
+    else this.#resolve(ok);
+  }
+
+  /**
+   * An event listener threw while this run dispatched an event: the run
+   * ends at once (aborted, with that error as the reason, which cancels the
+   * running jobs), and run() rejects with the error once the shutdown is
+   * done. Only the first such error counts.
+   */
+  #listenerFailed(error: unknown): void {
+    if (this.#listenerError === undefined) this.#listenerError = { error };
+    this.#finish("aborted", undefined, error);
   }
 }
 
@@ -901,21 +1117,26 @@ function enclosingEnded(scheduler: PureScheduler): boolean {
 }
 
 /** Puts a nested scheduler and its jobs, at every depth, back to "never ran" (unless it is still busy). */
-function resetNested(scheduler: PureScheduler): void {
-  if (scheduler._busy) return;
-  scheduler._status = "never";
-  scheduler._culprit = undefined;
-  scheduler._abortReason = undefined;
-  scheduler._shutdownAnswer = undefined;
-  const jobs = scheduler._members.list;
-  if (!scheduler._jobsFresh) resetStates(jobs);
-  const prepared = scheduler._prepared;
-  // The layout made for its run knows its nested schedulers; without one,
-  // they are looked for.
-  const nested = prepared !== undefined ? prepared.nested : schedulersAmong(jobs);
-  for (let k = 0; k < nested.length; k++) resetNested(nested[k]!);
-  // Its own run, if it comes in this one, need not do it again.
-  if (prepared !== undefined) prepared.jobsReset = true;
+function resetNested(top: PureScheduler): void {
+  // With a stack of its own rather than recursion: nesting may be deep.
+  const stack = [top];
+  while (stack.length > 0) {
+    const scheduler = stack.pop()!;
+    if (scheduler._busy) continue;
+    scheduler._status = "never";
+    scheduler._culprit = undefined;
+    scheduler._abortReason = undefined;
+    scheduler._shutdownAnswer = undefined;
+    const jobs = scheduler._members.list;
+    if (!scheduler._jobsFresh) resetStates(jobs);
+    const prepared = scheduler._prepared;
+    // The layout made for its run knows its nested schedulers; without one,
+    // they are looked for.
+    const nested = prepared !== undefined ? prepared.nested : schedulersAmong(jobs);
+    for (let k = 0; k < nested.length; k++) stack.push(nested[k]!);
+    // Its own run, if it comes in this one, need not do it again.
+    if (prepared !== undefined) prepared.jobsReset = true;
+  }
 }
 
 /** The nested schedulers among `jobs`. */

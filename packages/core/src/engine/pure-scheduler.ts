@@ -134,6 +134,7 @@ export function initSchedulerState(
   state._activePools = undefined;
   state._tracing = checkBoolean(where, "trace", options.trace, false);
   state._lastTrace = undefined;
+  state._onListenerError = undefined;
 }
 
 function checkWatch(where: string, value: unknown): Watch | undefined {
@@ -198,6 +199,8 @@ export class PureScheduler implements Iterable<AbstractJob> {
   declare _activePools: Map<string, PoolState> | undefined;
   /** @internal */ declare _tracing: boolean;
   /** @internal */ declare _lastTrace: RunTrace | undefined;
+  /** @internal Told of an error an event listener threw while this scheduler's run dispatched an event. */
+  declare _onListenerError: ((error: unknown) => void) | undefined;
 
   /**
    * `instanceof PureScheduler` holds for every scheduler, including
@@ -396,6 +399,15 @@ export class PureScheduler implements Iterable<AbstractJob> {
    * shutdown completed in time without throwing.
    */
   shutdown(): Promise<boolean> {
+    // The run shuts its jobs down when it ends: doing it now as well would
+    // call each job's shutdown() twice, and while the job may still run.
+    if (this._status === "running") {
+      return Promise.reject(
+        new Error(
+          `${whereOf(this)}: shutdown(): the scheduler is running, and shuts its jobs down itself when its run ends`,
+        ),
+      );
+    }
     if (this._shutdownAnswer === undefined) {
       this._shutdownAnswer = shutdownJobs(this._members, this.shutdownTimeout);
     }
@@ -466,22 +478,28 @@ export class PureScheduler implements Iterable<AbstractJob> {
     const given = checkOptions<{ verbose?: boolean }>("sanitize()", options, VERBOSE_OPTION);
     const verbose = checkBoolean("sanitize()", "verbose", given.verbose, this.verbose);
     let fine = true;
-    for (const job of this._members) {
-      if (job._required !== undefined) {
-        for (const requirement of [...requirementsOf(job)]) {
-          if (requirement._owner !== this) {
-            job._dropRequirement(requirement);
-            fine = false;
-            if (verbose) {
-              writeOut(
-                `WARNING: job ${nameOf(job)} in scheduler ${describeScheduler(this)} ` +
-                  `dropped requirement ${nameOf(requirement)}, which is outside it\n`,
-              );
+    // This scheduler, then the nested ones, with a stack of its own rather
+    // than recursion: nesting may be deep.
+    const stack: PureScheduler[] = [this];
+    while (stack.length > 0) {
+      const scheduler = stack.pop()!;
+      for (const job of scheduler._members) {
+        if (job._required !== undefined) {
+          for (const requirement of [...requirementsOf(job)]) {
+            if (requirement._owner !== scheduler) {
+              job._dropRequirement(requirement);
+              fine = false;
+              if (verbose) {
+                writeOut(
+                  `WARNING: job ${nameOf(job)} in scheduler ${describeScheduler(scheduler)} ` +
+                    `dropped requirement ${nameOf(requirement)}, which is outside it\n`,
+                );
+              }
             }
           }
         }
+        if (isScheduler(job)) stack.push(job);
       }
-      if (isScheduler(job) && !job.sanitize({ verbose })) fine = false;
     }
     return fine;
   }
@@ -540,10 +558,19 @@ export class PureScheduler implements Iterable<AbstractJob> {
       false,
     );
     if (scanSchedulers && this instanceof AbstractJobClass) yield this;
-    for (const job of this._members) {
+    // Depth first, with a stack of its own rather than nested generators:
+    // nesting may be deep, and each level of yield* would cost every item.
+    const stack: Iterator<AbstractJob>[] = [this._members[Symbol.iterator]()];
+    while (stack.length > 0) {
+      const step = stack[stack.length - 1]!.next();
+      if (step.done) {
+        stack.pop();
+        continue;
+      }
+      const job = step.value;
       if (isScheduler(job)) {
-        // A nested scheduler yields itself first when scanSchedulers is set.
-        yield* job.iterateJobs({ scanSchedulers });
+        if (scanSchedulers) yield job;
+        stack.push(job._members[Symbol.iterator]());
       } else {
         yield job;
       }

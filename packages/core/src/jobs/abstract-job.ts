@@ -133,6 +133,37 @@ function allJobs(items: readonly unknown[]): items is AbstractJob[] {
   return true;
 }
 
+/**
+ * `forever` values set while the job's scheduler runs, by job: the run
+ * counts the jobs that are not forever when it starts, so such a change
+ * waits for the run to be over (see {@link applyDeferredSettings}). Empty
+ * unless somebody changes a running graph, so the getter pays nothing.
+ */
+const deferredForever = new Map<AbstractJob, boolean>();
+
+/**
+ * Applies the `forever` values set on `scheduler`'s jobs during its run,
+ * once the run is over.
+ *
+ * @internal
+ */
+export function applyDeferredSettings(scheduler: PureScheduler): void {
+  if (deferredForever.size === 0) return;
+  for (const [job, value] of [...deferredForever]) {
+    if (job._owner !== scheduler) continue;
+    deferredForever.delete(job);
+    job._setForever(value);
+  }
+}
+
+/** How many standalone runs are under way (a scheduler's run checks for them only when some are). */
+export const standaloneRuns = { count: 0 };
+
+/** Whether `job` is in a standalone run at the moment. */
+export function inStandaloneRun(job: AbstractJob): boolean {
+  return standaloneRuns.count > 0 && job._context !== undefined && job._context._standalone;
+}
+
 /** The bits of `AbstractJob._bits`. */
 const CRITICAL = 1;
 const FOREVER = 2;
@@ -149,8 +180,8 @@ export const RAISED_BIT = RAISED;
  * @typeParam T - what `run` resolves with, returned by {@link AbstractJob.result}.
  */
 export abstract class AbstractJob<T = unknown> {
-  /** Shown in listings and graphs; falls back to `textLabel()`. */
-  declare label: string | undefined;
+  /** @internal The label (see the `label` accessors). */
+  declare _label: string | undefined;
 
   // Engine state. Kept as plain fields on the job (no side tables) so that a
   // run touches few objects per job, and as few fields as can be: graphs are
@@ -172,7 +203,7 @@ export abstract class AbstractJob<T = unknown> {
 
   constructor(options: JobOptions = NO_OPTIONS) {
     // Every field, in the same order for every job (one shape for all).
-    this.label = undefined;
+    this._label = undefined;
     this._bits = CRITICAL;
     this._required = undefined;
     this._owner = undefined;
@@ -189,9 +220,13 @@ export abstract class AbstractJob<T = unknown> {
         `${where}: options must be a plain object, got ${describeValue(options)}`,
       );
     }
-    this.label = checkString(where, "label", options.label);
-    this.critical = checkBoolean(where, "critical", options.critical, true);
-    this.forever = checkBoolean(where, "forever", options.forever, false);
+    // Set on this job at once (its errors below name it by its label): a
+    // constructor that throws hands nothing back, so only what it does to
+    // other objects must wait until every option is checked.
+    this._label = checkString(where, "label", options.label);
+    const critical = checkBoolean(where, "critical", options.critical, true);
+    const forever = checkBoolean(where, "forever", options.forever, false);
+    this._bits = withBit(withBit(CRITICAL, CRITICAL, critical), FOREVER, forever);
     const scheduler = options.scheduler;
     if (scheduler !== undefined && scheduler !== null && !isScheduler(scheduler)) {
       throw new TypeError(
@@ -203,24 +238,58 @@ export abstract class AbstractJob<T = unknown> {
       // requires()'s own options and ignored.
       this.requires([options.required] as Requirement);
     }
-    this._extras = checkExtras(where, options);
+    const extras = checkExtras(where, options);
+    // Joining the scheduler comes last, once every option has been checked.
+    if (scheduler !== undefined && scheduler !== null) checkCanJoin(scheduler, this);
+    this._extras = extras;
     scheduler?.add(this);
+  }
+
+  /** Shown in listings and graphs; falls back to `textLabel()`. */
+  get label(): string | undefined {
+    return this._label;
+  }
+  /**
+   * Sets it: a string, or undefined (or null) for the class's default
+   * label; throws a TypeError otherwise, and changes nothing.
+   */
+  set label(value: string | undefined) {
+    this._label = checkString(`job ${nameOf(this)}`, "label", value);
   }
 
   /** When true, an exception of this job stops the whole run (true by default). */
   get critical(): boolean {
     return (this._bits & CRITICAL) !== 0;
   }
-  /** Makes the job critical (or not); takes effect at the next failure. */
+  /** Makes the job critical (or not); takes effect at the next failure. Throws a TypeError unless a boolean. */
   set critical(value: boolean) {
-    this._bits = withBit(this._bits, CRITICAL, value);
+    this._bits = withBit(this._bits, CRITICAL, checkFlag(this, "critical", value));
   }
   /** When true, the run does not wait for this job and cancels it at the end. */
   get forever(): boolean {
+    if (deferredForever.size !== 0) {
+      const deferred = deferredForever.get(this);
+      if (deferred !== undefined) return deferred;
+    }
     return (this._bits & FOREVER) !== 0;
   }
-  /** Makes the job a forever one (or not); takes effect at the next run. */
+  /**
+   * Makes the job a forever one (or not); takes effect at the next run:
+   * set while its scheduler runs, the getter answers the new value at once,
+   * but the run under way goes on with the old one. Throws a TypeError
+   * unless a boolean.
+   */
   set forever(value: boolean) {
+    const flag = checkFlag(this, "forever", value);
+    if (this._owner?._busy) {
+      deferredForever.set(this, flag);
+      return;
+    }
+    deferredForever.delete(this);
+    this._setForever(flag);
+  }
+  /** @internal Sets the forever bit now (the setter defers it during a run). */
+  _setForever(value: boolean): void {
     this._bits = withBit(this._bits, FOREVER, value);
     // A run's layout counts the jobs that are not forever.
     if (this._owner !== undefined) this._owner._graphVersion++;
@@ -469,13 +538,27 @@ export abstract class AbstractJob<T = unknown> {
    * with its exception.
    */
   async standaloneRun(): Promise<T> {
+    // Two runs of one job at once would share its state and result: the
+    // job would run twice, and only one of the runs could be cancelled.
+    if (this._owner?._busy) {
+      throw new Error(
+        `job ${nameOf(this)}: standaloneRun(): its scheduler ${describeOwner(this._owner)} is running; wait for its run to settle`,
+      );
+    }
+    if (inStandaloneRun(this)) {
+      throw new Error(
+        `job ${nameOf(this)}: standaloneRun(): the job is already in a standalone run; wait for it to settle`,
+      );
+    }
     const context = new RunContext(this);
+    context._standalone = true;
     // Its scheduler's next run must put it back to idle first.
     if (this._owner !== undefined) this._owner._jobsFresh = false;
     this._context = context;
     this._state = RUNNING;
     this._raised = false;
     this._outcome = undefined;
+    standaloneRuns.count++;
     try {
       const value = (await this._invoke(context)) as T;
       this._outcome = value;
@@ -486,7 +569,37 @@ export abstract class AbstractJob<T = unknown> {
       throw error;
     } finally {
       this._state = DONE;
+      context._standalone = false;
+      standaloneRuns.count--;
     }
+  }
+}
+
+/** Checks a boolean given to a job's setter, naming the job and the option. */
+function checkFlag(job: AbstractJob, name: string, value: unknown): boolean {
+  if (typeof value !== "boolean") {
+    throw new TypeError(
+      `job ${nameOf(job)}: option "${name}" must be a boolean, got ${describeValue(value)}`,
+    );
+  }
+  return value;
+}
+
+/** A scheduler's name, as describeScheduler() gives it (not imported: no runtime cycle). */
+function describeOwner(scheduler: PureScheduler): string {
+  const label = (scheduler as { label?: string }).label;
+  return label === undefined ? `with ${scheduler._members.size} job(s)` : `"${label}"`;
+}
+
+/**
+ * What `scheduler.add(job)` would refuse, checked before the job's
+ * constructor sets anything (the engine's own check runs again in add()).
+ */
+function checkCanJoin(scheduler: PureScheduler, job: AbstractJob): void {
+  if (scheduler._busy) {
+    throw new Error(
+      `scheduler ${describeOwner(scheduler)}: cannot add job ${nameOf(job)} while the scheduler runs`,
+    );
   }
 }
 

@@ -52,6 +52,8 @@ export const CANCELLED = 1;
 const ABORTED = 2;
 /** The lowest bit of `_flags` a subclass of {@link RunContext} may use. */
 export const FIRST_FREE_FLAG = 4;
+/** A standalone run's context (the top bit: subclasses count up from FIRST_FREE_FLAG). */
+const STANDALONE = 1 << 30;
 
 /**
  * One attempt of one job. Cancelling it before its signal was ever read
@@ -128,6 +130,14 @@ export class RunContext implements JobContext {
   }
   set _cancelled(value: boolean) {
     this._flags = withBit(this._flags, CANCELLED, value);
+  }
+
+  /** The context of a standalone run under way (see `AbstractJob.standaloneRun()`). */
+  get _standalone(): boolean {
+    return (this._flags & STANDALONE) !== 0;
+  }
+  set _standalone(value: boolean) {
+    this._flags = withBit(this._flags, STANDALONE, value);
   }
 
   /** The signal is (to be) aborted: by a cancellation, or by the job's own timeout. */

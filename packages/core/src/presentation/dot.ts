@@ -10,6 +10,7 @@
 
 import type { PureScheduler } from "../engine/pure-scheduler.js";
 import { type AbstractJob, isScheduler } from "../jobs/abstract-job.js";
+import { describeValue, isPlainObject } from "../util/describe.js";
 import { checkBoolean, rejectUnknownOptions } from "../util/options.js";
 import { numberJobs, orderedJobs } from "./numbering.js";
 import { resolvedGraphLabel } from "./repr.js";
@@ -37,6 +38,9 @@ const FORMAT_OPTION_NAMES: ReadonlySet<string> = new Set(["status"]);
 /** Reads the options of a graph format, naming `where` in errors. */
 export function statusOption(where: string, options: DotFormatOptions | undefined): boolean {
   if (options === undefined || options === null) return false;
+  if (!isPlainObject(options)) {
+    throw new TypeError(`${where}: options must be a plain object, got ${describeValue(options)}`);
+  }
   rejectUnknownOptions(where, options, FORMAT_OPTION_NAMES);
   return checkBoolean(where, "status", options.status, false);
 }

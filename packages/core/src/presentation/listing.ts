@@ -27,9 +27,41 @@ export interface ListOptions {
 /** The order a listing walks each scheduler in. */
 type Order = (scheduler: PureScheduler) => Iterable<AbstractJob>;
 
+/**
+ * Indents beyond this depth are written with their count (`>(12) `) rather
+ * than as a row of `>`: a listing of deeply nested schedulers would
+ * otherwise grow with the square of the depth.
+ */
+const DEEPEST_DRAWN = 8;
+
 /** `> ` per nesting level, as the original writes it (`>> ` at depth 2). */
 function indentOf(depth: number): string {
-  return depth === 0 ? "" : `${">".repeat(depth)} `;
+  if (depth === 0) return "";
+  return depth > DEEPEST_DRAWN ? `>(${depth}) ` : `${">".repeat(depth)} `;
+}
+
+/** The `<` marks of a nested scheduler's `--end--` line, counted as {@link indentOf} does. */
+function outdentOf(depth: number): string {
+  return depth > DEEPEST_DRAWN ? `<(${depth})` : "<".repeat(depth);
+}
+
+/** The line of one job (and its details, if asked). */
+function jobLines(job: AbstractJob, depth: number, details: boolean, out: string[]): void {
+  const parts = [
+    job.reprId(),
+    job.reprShort(),
+    `${indentOf(depth)}${job.reprMain()}`,
+    job.reprResult(),
+    // Retries show in the listing, after the result they led to.
+    job.attempts() > 1 ? `(${job.attempts()} attempts)` : "",
+    job.reprRequires(),
+  ];
+  if (isScheduler(job)) parts.push(`-> entries=${idSet(job.entryJobs())}`);
+  out.push(joinParts(...parts));
+  if (details) {
+    const more = job.details();
+    if (more !== undefined && more !== null) out.push(String(more));
+  }
 }
 
 function listLines(
@@ -39,35 +71,34 @@ function listLines(
   details: boolean,
   out: string[],
 ): void {
-  const indent = indentOf(depth);
-  for (const job of order(scheduler)) {
-    const parts = [
-      job.reprId(),
-      job.reprShort(),
-      `${indent}${job.reprMain()}`,
-      job.reprResult(),
-      // Retries show in the listing, after the result they led to.
-      job.attempts() > 1 ? `(${job.attempts()} attempts)` : "",
-      job.reprRequires(),
-    ];
-    if (isScheduler(job)) parts.push(`-> entries=${idSet(job.entryJobs())}`);
-    out.push(joinParts(...parts));
-    if (details) {
-      const more = job.details();
-      if (more !== undefined && more !== null) out.push(String(more));
+  // Depth first, with a stack of its own rather than recursion: nesting may
+  // be deep. Each frame: a scheduler's jobs in order, the next to list, and
+  // the nested scheduler they belong to (undefined for the top one).
+  const stack: { jobs: AbstractJob[]; next: number; owner: PureScheduler | undefined }[] = [
+    { jobs: [...order(scheduler)], next: 0, owner: undefined },
+  ];
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    const level = depth + stack.length - 1;
+    if (frame.next === frame.jobs.length) {
+      stack.pop();
+      const job = frame.owner as AbstractJob | undefined;
+      if (job !== undefined && isScheduler(job)) {
+        out.push(
+          joinParts(
+            job.reprId(),
+            "--end--",
+            outdentOf(level),
+            job.reprMain(),
+            `exits=${idSet(job.exitJobs())}`,
+          ),
+        );
+      }
+      continue;
     }
-    if (isScheduler(job)) {
-      listLines(job, order, depth + 1, details, out);
-      out.push(
-        joinParts(
-          job.reprId(),
-          "--end--",
-          "<".repeat(depth + 1),
-          job.reprMain(),
-          `exits=${idSet(job.exitJobs())}`,
-        ),
-      );
-    }
+    const job = frame.jobs[frame.next++]!;
+    jobLines(job, level, details, out);
+    if (isScheduler(job)) stack.push({ jobs: [...order(job)], next: 0, owner: job });
   }
 }
 

@@ -28,10 +28,14 @@ function isScheduler(value: unknown): value is PureScheduler {
 
 /** Counts every job below `scheduler`, nested schedulers and their jobs included. */
 export function countAll(scheduler: PureScheduler): number {
+  // With a stack of its own rather than recursion: nesting may be deep.
   let count = 0;
-  for (const job of scheduler._members) {
-    count++;
-    if (isScheduler(job)) count += countAll(job);
+  const stack = [scheduler];
+  while (stack.length > 0) {
+    for (const job of stack.pop()!._members) {
+      count++;
+      if (isScheduler(job)) stack.push(job);
+    }
   }
   return count;
 }
@@ -62,13 +66,21 @@ export function orderedJobs(scheduler: PureScheduler, what: string): AbstractJob
 export function numberJobs(scheduler: PureScheduler, what: string, safe = false): void {
   const width = String(countAll(scheduler)).length;
   let next = 1;
-  const visit = (current: PureScheduler): void => {
-    for (const job of safe ? current._members : orderedJobs(current, what)) {
-      ids.set(job, String(next++).padStart(width, "0"));
-      if (isScheduler(job)) visit(job);
+  const jobsOf = (current: PureScheduler): AbstractJob[] =>
+    safe ? [...current._members] : orderedJobs(current, what);
+  // Depth first (a nested scheduler's jobs right after it), with a stack of
+  // its own rather than recursion: nesting may be deep.
+  const stack: { jobs: AbstractJob[]; next: number }[] = [{ jobs: jobsOf(scheduler), next: 0 }];
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    if (frame.next === frame.jobs.length) {
+      stack.pop();
+      continue;
     }
-  };
-  visit(scheduler);
+    const job = frame.jobs[frame.next++]!;
+    ids.set(job, String(next++).padStart(width, "0"));
+    if (isScheduler(job)) stack.push({ jobs: jobsOf(job), next: 0 });
+  }
 }
 
 /** The outermost scheduler that `scheduler` is nested in (itself when it is not nested). */

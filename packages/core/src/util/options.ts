@@ -51,8 +51,17 @@ export function checkOptions<O extends object>(
 }
 
 /**
- * Checks a duration in milliseconds: a finite number >= 0, or null/undefined
- * for "none". Returns it normalised to `number | null`.
+ * The longest delay a timer can wait: Node (and browsers) store delays in a
+ * signed 32-bit integer, and fire a longer one after 1 ms instead (about 24.8
+ * days).
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Checks a duration in milliseconds: a finite number from 0 to
+ * {@link MAX_TIMER_MS}, or null/undefined for "none". Returns it normalised
+ * to `number | null`. Longer durations are refused rather than let a timer
+ * fire after 1 ms.
  */
 export function checkDuration(where: string, name: string, value: unknown): number | null {
   if (value === undefined || value === null) return null;
@@ -64,6 +73,11 @@ export function checkDuration(where: string, name: string, value: unknown): numb
   if (!Number.isFinite(value) || value < 0) {
     throw new RangeError(
       `${where}: option "${name}" must be a finite number of milliseconds >= 0, got ${String(value)}`,
+    );
+  }
+  if (value > MAX_TIMER_MS) {
+    throw new RangeError(
+      `${where}: option "${name}" must be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest a timer waits), got ${String(value)}`,
     );
   }
   return value;

@@ -2,6 +2,7 @@
  * An abortable sleep that never leaves a timer behind: aborting clears it.
  */
 import { describeValue } from "./describe.js";
+import { MAX_TIMER_MS } from "./options.js";
 
 /**
  * Resolves after `ms` milliseconds, or rejects with `signal.reason` as soon
@@ -18,6 +19,14 @@ export function sleep(ms: number, signal?: AbortSignal | null): Promise<void> {
   if (!Number.isFinite(ms) || ms < 0) {
     return Promise.reject(
       new RangeError(`sleep(): ms must be a finite number of milliseconds >= 0, got ${ms}`),
+    );
+  }
+  // A timer fires a longer delay after 1 ms: refused rather than cut short.
+  if (ms > MAX_TIMER_MS) {
+    return Promise.reject(
+      new RangeError(
+        `sleep(): ms must be at most ${MAX_TIMER_MS} (about 24.8 days, the longest a timer waits), got ${ms}`,
+      ),
     );
   }
   if (signal === null) signal = undefined;
