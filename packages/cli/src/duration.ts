@@ -21,6 +21,15 @@ export function parseDuration(text: string): number | undefined {
   return end === source.length ? Math.round(total) : undefined;
 }
 
+/**
+ * The longest timeout the command line accepts: 2^31 − 1 ms (24.8 days),
+ * the longest a Node timer waits. A longer one would fire after 1 ms.
+ */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** What to say about a timeout beyond {@link MAX_TIMEOUT_MS}. */
+export const MAX_TIMEOUT_HINT = "at most 596h31m (2^31 - 1 ms, the longest a timer waits)";
+
 /** What to say when a duration cannot be read. */
 export const DURATION_HINT = "a duration with a unit, like 500ms, 30s, 2m, 1h or 1m30s";
 

@@ -3,7 +3,7 @@
  * requirements, cycles) come after it, in workflow-file.ts.
  */
 import { z } from "zod";
-import { DURATION_HINT, parseDuration } from "./duration.js";
+import { DURATION_HINT, MAX_TIMEOUT_HINT, MAX_TIMEOUT_MS, parseDuration } from "./duration.js";
 
 const text = (what: string) => z.string({ error: `expected ${what}` });
 const flag = (name: string) => z.boolean({ error: `"${name}" must be true or false` });
@@ -11,6 +11,11 @@ const flag = (name: string) => z.boolean({ error: `"${name}" must be true or fal
 const duration = z
   .string({ error: `expected ${DURATION_HINT}` })
   .refine((value) => parseDuration(value) !== undefined, { error: `expected ${DURATION_HINT}` });
+
+/** A timeout: a duration no longer than a timer can wait. */
+const timeout = duration.refine((value) => (parseDuration(value) ?? 0) <= MAX_TIMEOUT_MS, {
+  error: `a timeout must be ${MAX_TIMEOUT_HINT}`,
+});
 
 const window = z
   .number({ error: "expected a number of jobs (0 for no limit)" })
@@ -106,7 +111,7 @@ const gateways = z.union([host, z.array(host)], {
 /** Keys shared by the top of the file, groups and jobs. */
 const common = {
   label: text("a label (a string)").optional(),
-  timeout: duration.optional(),
+  timeout: timeout.optional(),
   critical: flag("critical").optional(),
   shell: shell.optional(),
   cwd: text("a directory (a string)").optional(),
