@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { closest, visible, WorkflowError } from "./diagnostics.js";
-import { durationProblem, parseDuration } from "./duration.js";
+import { DURATION_HINT, MAX_TIMEOUT_HINT, MAX_TIMEOUT_MS, parseDuration } from "./duration.js";
 import { COMMAND_HELP, MAIN_HELP } from "./help.js";
 import { EXIT, type Invocation, UsageError } from "./invocation.js";
 import { loadScheduler } from "./load-workflow.js";
@@ -176,8 +176,10 @@ export function parseCommandLine(argv: readonly string[]): Invocation | { print:
   if (values.timeout !== undefined) {
     const timeout = parseDuration(values.timeout);
     if (timeout === undefined) {
-      const problem = durationProblem(values.timeout)!.replace(/^expected /, "expects ");
-      throw new UsageError(`--timeout ${problem}, got "${values.timeout}"`);
+      throw new UsageError(`--timeout expects ${DURATION_HINT}, got "${values.timeout}"`);
+    }
+    if (timeout > MAX_TIMEOUT_MS) {
+      throw new UsageError(`--timeout must be ${MAX_TIMEOUT_HINT}, got "${values.timeout}"`);
     }
     invocation.timeout = timeout;
   }

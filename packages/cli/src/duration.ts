@@ -7,14 +7,8 @@
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const PART = /(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h)/gy;
 
-/**
- * The longest duration a timer can wait: Node fires a longer timer at once
- * (with a warning), so a longer timeout would expire immediately.
- */
-export const MAX_DURATION_MS = 2 ** 31 - 1;
-
-/** The number of milliseconds `text` says, unbounded; undefined when it is not a duration with units. */
-function readDuration(text: string): number | undefined {
+/** Milliseconds in `text`, or undefined when it is not a duration with units. */
+export function parseDuration(text: string): number | undefined {
   const source = text.trim();
   if (source === "") return undefined;
   PART.lastIndex = 0;
@@ -28,24 +22,13 @@ function readDuration(text: string): number | undefined {
 }
 
 /**
- * Milliseconds in `text`, or undefined when it is not a duration with units
- * or is longer than {@link MAX_DURATION_MS} (see {@link durationProblem}).
+ * The longest timeout the command line accepts: 2^31 − 1 ms (24.8 days),
+ * the longest a Node timer waits. A longer one would fire after 1 ms.
  */
-export function parseDuration(text: string): number | undefined {
-  const ms = readDuration(text);
-  return ms !== undefined && ms <= MAX_DURATION_MS ? ms : undefined;
-}
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
-/** Why `text` is not a usable duration (to follow "expected" or a name), or undefined when it is one. */
-export function durationProblem(text: string): string | undefined {
-  const ms = readDuration(text);
-  if (ms === undefined) return `expected ${DURATION_HINT}`;
-  if (!(ms <= MAX_DURATION_MS)) return `the duration is too long: ${DURATION_LIMIT} at most`;
-  return undefined;
-}
-
-/** {@link MAX_DURATION_MS} as people read it. */
-const DURATION_LIMIT = "596h (24 days)";
+/** What to say about a timeout beyond {@link MAX_TIMEOUT_MS}. */
+export const MAX_TIMEOUT_HINT = "at most 596h31m (2^31 - 1 ms, the longest a timer waits)";
 
 /** What to say when a duration cannot be read. */
 export const DURATION_HINT = "a duration with a unit, like 500ms, 30s, 2m, 1h or 1m30s";

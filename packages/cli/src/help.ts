@@ -22,7 +22,8 @@ FILE is either
 
 Options of run:
   -w, --window N     run at most N jobs at once (0: no limit); wins over the file
-  -t, --timeout D    give up after D (500ms, 30s, 2m, 1h, 1m30s); wins over the file
+  -t, --timeout D    give up after D (500ms, 30s, 2m, 1h, 1m30s; at most 596h31m);
+                     wins over the file
   -v, --verbose      print every output line of the commands above the live table
   -q, --quiet        without a terminal, leave out what the commands print
       --ascii        use ASCII only (badges, spinner); also ASYNCJOBS_ASCII=1
@@ -74,10 +75,11 @@ one line per event, and each line the commands print prefixed with [job].
 Every run is recorded in a journal, .asyncjobs/<FILE's name>/ beside FILE
 (the last 20 runs), which --resume, runs and show read. Ctrl-C cancels the
 run cleanly (jobs cancelled, programs terminated, shutdown run); a second
-Ctrl-C exits at once.
+Ctrl-C exits at once. SIGTERM, SIGHUP (the terminal closed) and SIGQUIT do
+the same as Ctrl-C.
 
 Exit status: 0 success, 1 the run failed, 2 a usage or file error,
-130 interrupted.
+128 + the signal's number when stopped by one (130 Ctrl-C, 143 SIGTERM).
 `;
 
 /** Help of each command. */
@@ -93,7 +95,8 @@ the debrief follows: why, the listing, and each exception.
 
 Options:
   -w, --window N     run at most N jobs at once (0: no limit); wins over the file
-  -t, --timeout D    give up after D (500ms, 30s, 2m, 1h, 1m30s); wins over the file
+  -t, --timeout D    give up after D (500ms, 30s, 2m, 1h, 1m30s; at most 596h31m);
+                     wins over the file
   -v, --verbose      print every output line of the commands above the live table
   -q, --quiet        without a terminal, leave out what the commands print
       --ascii        use ASCII only (badges, spinner)
@@ -108,8 +111,9 @@ Options:
       --report FILE  once the run is over, write an HTML report to FILE
 
 Every run is recorded in .asyncjobs/<FILE's name>/ beside FILE.
-Ctrl-C cancels the run cleanly; a second Ctrl-C exits at once.
-Exit status: 0 success, 1 the run failed, 2 a usage or file error, 130 interrupted.
+Ctrl-C (or SIGTERM, SIGHUP, SIGQUIT) cancels the run cleanly; a second one
+exits at once. Exit status: 0 success, 1 the run failed, 2 a usage or file
+error, 128 + the signal's number when stopped by one (130 for Ctrl-C).
 `,
   list: `Usage: asyncjobs list FILE [--details] [--ascii]
 

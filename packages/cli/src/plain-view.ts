@@ -11,6 +11,9 @@ import type { Row, RunModel } from "./run-model.js";
 /** Writes text somewhere; process.stdout in the command line. */
 export interface TextOut {
   write(text: string): unknown;
+  /** A stream's events: with them, a backed-up stream slows the commands' output down. */
+  on?(event: "drain" | "close" | "error", listener: () => void): unknown;
+  off?(event: "drain" | "close" | "error", listener: () => void): unknown;
 }
 
 const VERBS: Record<string, string> = {
@@ -43,6 +46,8 @@ export class PlainView {
   readonly #quiet: boolean;
   readonly #ascii: boolean;
   #detach: (() => void) | undefined;
+  /** Resolves once the backed-up output drains; one for all the lines that wait. */
+  #draining: Promise<void> | undefined;
 
   constructor(model: RunModel, out: TextOut, options: PlainViewOptions = {}) {
     this.#model = model;
@@ -106,7 +111,27 @@ export class PlainView {
     this.#line(text);
   }
 
-  #onOutput(row: Row, line: string, _stream: OutputStream): void {
-    if (!this.#quiet) this.#out.write(`[${row.path}] ${line}\n`);
+  /**
+   * Prints a command's line, unless --quiet. When the output is backed up (a
+   * pipe to a slow reader), returns a promise that resolves once it drains:
+   * the command job stops reading its program meanwhile, so that the lines
+   * wait in the program's pipe rather than in this process's memory.
+   */
+  #onOutput(row: Row, line: string, _stream: OutputStream): Promise<void> | undefined {
+    if (this.#quiet) return undefined;
+    if (this.#out.write(`[${row.path}] ${line}\n`) !== false) return undefined;
+    const out = this.#out;
+    if (this.#draining === undefined && out.on !== undefined && out.off !== undefined) {
+      this.#draining = new Promise<void>((resolve) => {
+        const events = ["drain", "close", "error"] as const;
+        const finish = (): void => {
+          for (const event of events) out.off?.(event, finish);
+          this.#draining = undefined;
+          resolve();
+        };
+        for (const event of events) out.on?.(event, finish);
+      });
+    }
+    return this.#draining;
   }
 }

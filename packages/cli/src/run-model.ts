@@ -152,7 +152,7 @@ export class RunModel {
    */
   attach(
     onChange: (type: string, row: Row | undefined) => void,
-    onOutput?: (row: Row, line: string, stream: OutputStream) => void,
+    onOutput?: (row: Row, line: string, stream: OutputStream) => void | PromiseLike<unknown>,
   ): () => void {
     const events = this.scheduler.events;
     const onJob = (event: JobEvent): void => {
@@ -225,7 +225,8 @@ export class RunModel {
       job.output = (line, stream) => {
         const clean = cleanLine(line);
         if (clean !== "") row.lastLine = clean;
-        onOutput?.(row, line, stream);
+        // A promise from the view asks the job to wait (see CommandOutput).
+        return onOutput?.(row, line, stream);
       };
     }
     return () => {

@@ -1,9 +1,9 @@
 /**
  * `asyncjobs run`: runs a scheduler under a live view (on a terminal) or a
- * plain event log, handles Ctrl-C, and ends with a summary and, when the
- * run failed, the debrief.
+ * plain event log, handles Ctrl-C and the other stop signals, and ends with
+ * a summary and, when the run failed, the debrief.
  */
-
+import { constants } from "node:os";
 import { CommandJob, FileJournal } from "@asyncjobs/node";
 import type { AbstractJob, PureScheduler, RunJournal } from "asyncjobs";
 import { formatDuration } from "./duration.js";
@@ -41,20 +41,51 @@ function titleOf(scheduler: PureScheduler, file: string): string {
 }
 
 /**
- * Listens for SIGINT and SIGTERM, and with `keys`, for Ctrl-C typed on the
+ * The signals that stop a run as Ctrl-C does: an interrupt, a termination
+ * (kill, a service manager), the terminal closed (SIGHUP), Ctrl-\ (SIGQUIT).
+ * Without a handler, each would end this process at once and leave every
+ * program it started running (they are in sessions of their own, so the
+ * terminal's hangup does not reach them) and the terminal's cursor hidden.
+ */
+const STOP_SIGNALS: readonly NodeJS.Signals[] =
+  process.platform === "win32"
+    ? ["SIGINT", "SIGTERM", "SIGHUP"]
+    : ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
+
+const SIGNAL_WORDS: Partial<Record<NodeJS.Signals, string>> = {
+  SIGINT: "interrupted",
+  SIGTERM: "terminated",
+  SIGHUP: "hung up",
+  SIGQUIT: "quit",
+};
+
+/** The exit status of a process stopped by `signal`, as a shell reports it: 128 + its number. */
+export function signalExitStatus(signal: NodeJS.Signals): number {
+  return 128 + (constants.signals[signal] ?? 2);
+}
+
+/**
+ * Listens for the stop signals, and with `keys`, for Ctrl-C typed on the
  * terminal in raw mode (so that keys typed meanwhile do not garble the live
  * view). Keys are read only for the live view: with output to a pipe, a
  * program down the pipe (a pager) may be reading the same terminal.
  */
-function listenForInterrupts(onInterrupt: (reason: string) => void, keys: boolean): () => void {
-  const onSigint = (): void => onInterrupt("interrupted (SIGINT)");
-  const onSigterm = (): void => onInterrupt("terminated (SIGTERM)");
-  process.on("SIGINT", onSigint);
-  process.on("SIGTERM", onSigterm);
+function listenForInterrupts(
+  onInterrupt: (reason: string, status: number) => void,
+  keys: boolean,
+): () => void {
+  const handlers = STOP_SIGNALS.map((signal) => {
+    const handler = (): void => {
+      if (signal === "SIGHUP") ignoreWriteErrors();
+      onInterrupt(`${SIGNAL_WORDS[signal]} (${signal})`, signalExitStatus(signal));
+    };
+    process.on(signal, handler);
+    return [signal, handler] as const;
+  });
   const stdin = process.stdin;
   let raw = false;
   const onData = (data: Buffer): void => {
-    if (data.includes(3)) onInterrupt("interrupted (Ctrl-C)");
+    if (data.includes(3)) onInterrupt("interrupted (Ctrl-C)", signalExitStatus("SIGINT"));
   };
   if (keys && stdin.isTTY) {
     try {
@@ -67,8 +98,7 @@ function listenForInterrupts(onInterrupt: (reason: string) => void, keys: boolea
     }
   }
   return () => {
-    process.off("SIGINT", onSigint);
-    process.off("SIGTERM", onSigterm);
+    for (const [signal, handler] of handlers) process.off(signal, handler);
     if (raw) {
       stdin.off("data", onData);
       try {
@@ -132,6 +162,17 @@ function unjournaled(scheduler: PureScheduler): string | undefined {
     seen.set(key, job);
   }
   return undefined;
+}
+
+/**
+ * After a hangup the terminal is gone: writing to it fails (EIO). The run
+ * still has to cancel its jobs and wait for their programs, so the failed
+ * writes are dropped instead of ending the process with an error.
+ */
+function ignoreWriteErrors(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listenerCount("error") === 0) stream.on("error", () => {});
+  }
 }
 
 /** The browser view and the report, when asked for. */
@@ -233,9 +274,11 @@ export async function runWorkflow(
   let stopListening: () => void = () => {};
   const killOnExit = (): void => CommandJob.killAll();
   process.on("exit", killOnExit);
-  const onInterrupt = (reason: string): void => {
+  let interruptStatus = 130;
+  const onInterrupt = (reason: string, status: number): void => {
     if (!interrupted) {
       interrupted = true;
+      interruptStatus = status;
       view.interrupted();
       controller.abort(new InterruptedError(reason));
       return;
@@ -245,7 +288,7 @@ export async function runWorkflow(
     view.abandon?.();
     stopListening();
     process.stderr.write("asyncjobs: interrupted again: exiting at once\n");
-    process.exit(130);
+    process.exit(status);
   };
   stopListening = listenForInterrupts(onInterrupt, live);
 
@@ -280,7 +323,7 @@ export async function runWorkflow(
   if (invocation.ui === true || invocation.report !== undefined) {
     try {
       browser = await startBrowserParts(scheduler, invocation, () =>
-        onInterrupt("cancelled from the browser view"),
+        onInterrupt("cancelled from the browser view", signalExitStatus("SIGINT")),
       );
     } catch (error) {
       view.stop();
@@ -337,7 +380,7 @@ export async function runWorkflow(
     }
     stdout.write(`asyncjobs: the run failed after ${elapsed}: ${scheduler.why()}\n`);
     scheduler.debrief();
-    return interrupted ? 130 : 1;
+    return interrupted ? interruptStatus : 1;
   };
   const status = summarise();
   if (browser !== undefined) await browser.close(live && refused === undefined && !interrupted);

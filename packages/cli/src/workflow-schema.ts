@@ -3,15 +3,32 @@
  * requirements, cycles) come after it, in workflow-file.ts.
  */
 import { z } from "zod";
-import { DURATION_HINT, durationProblem } from "./duration.js";
+import { DURATION_HINT, MAX_TIMEOUT_HINT, MAX_TIMEOUT_MS, parseDuration } from "./duration.js";
 
 const text = (what: string) => z.string({ error: `expected ${what}` });
 const flag = (name: string) => z.boolean({ error: `"${name}" must be true or false` });
 
-const duration = z.string({ error: `expected ${DURATION_HINT}` }).superRefine((value, context) => {
-  const problem = durationProblem(value);
-  if (problem !== undefined) context.addIssue({ code: "custom", message: problem, input: value });
-});
+/**
+ * A duration no longer than a timer can wait (a longer one would expire at
+ * once, and the core refuses it), `what` naming it in the message: 400
+ * digits of hours are a mistake at their position, not Infinity.
+ */
+const durationOf = (what: string) =>
+  z.string({ error: `expected ${DURATION_HINT}` }).superRefine((value, context) => {
+    const ms = parseDuration(value);
+    const problem =
+      ms === undefined
+        ? `expected ${DURATION_HINT}`
+        : ms > MAX_TIMEOUT_MS
+          ? `${what} must be ${MAX_TIMEOUT_HINT}`
+          : undefined;
+    if (problem !== undefined) context.addIssue({ code: "custom", message: problem, input: value });
+  });
+
+const duration = durationOf("a delay");
+
+/** A timeout: a duration no longer than a timer can wait. */
+const timeout = durationOf("a timeout");
 
 const window = z
   .number({ error: "expected a number of jobs (0 for no limit)" })
@@ -108,7 +125,7 @@ const gateways = z.union([host, z.array(host)], {
 /** Keys shared by the top of the file, groups and jobs. */
 const common = {
   label: text("a label (a string)").optional(),
-  timeout: duration.optional(),
+  timeout: timeout.optional(),
   critical: flag("critical").optional(),
   shell: shell.optional(),
   cwd: text("a directory (a string)").optional(),

@@ -12,19 +12,46 @@ import {
   checkBoolean,
   checkDuration,
   describeValue,
+  isPlainObject,
   JOB_OPTION_NAMES,
   rejectUnknownOptions,
 } from "asyncjobs/extend";
-import { CommandLineError, joinCommandLine, splitCommandLine } from "./command-line.js";
+import {
+  CommandLineError,
+  joinCommandLine,
+  shellCommandLine,
+  splitCommandLine,
+} from "./command-line.js";
+import { LineSplitter } from "./output-lines.js";
+import {
+  anyAlive,
+  canSearchProcesses,
+  findDescendants,
+  PROCESS_TAG_VARIABLE,
+  type ProcessSet,
+  signalProcesses,
+  startTime,
+  tagValue,
+} from "./process-tree.js";
 
 /** Which output stream a line came from. */
 export type OutputStream = "stdout" | "stderr";
 
 /**
- * Receives each line a command prints (without its line ending). The
- * default writes `[label] line` to the process's stdout or stderr.
+ * Receives each line a command prints (without its line ending; a line
+ * longer than 64 KiB is cut there and ends with `… [truncated N bytes]`).
+ * The default writes `[label] line` to the process's stdout or stderr.
+ *
+ * A sink that cannot keep up returns a promise: the job stops reading the
+ * program's output until it settles, so that the program waits on its full
+ * pipe instead of filling this process's memory. The default sink does so
+ * when stdout or stderr is backed up (a pipe to a slow reader).
  */
-export type CommandOutput = (line: string, stream: OutputStream, job: CommandJob) => void;
+export type CommandOutput = (
+  line: string,
+  stream: OutputStream,
+  job: CommandJob,
+) => void | PromiseLike<unknown>;
 
 /** Options of {@link CommandJob}. Durations are in milliseconds. */
 export interface CommandJobOptions extends JobOptions {
@@ -189,28 +216,64 @@ function groupAlive(child: ChildProcess): boolean {
   return false;
 }
 
-/** Splits a stream's chunks into lines, keeping the last partial one until more comes. */
-class LineSplitter {
-  #partial = "";
-  constructor(readonly onLine: (line: string) => void) {}
+/** The promise that resolves once `stream` drains (or closes: it then never will), one per stream. */
+const drains = new WeakMap<NodeJS.WritableStream, Promise<void>>();
 
-  push(chunk: string): void {
-    const text = this.#partial + chunk;
-    const lines = text.split("\n");
-    this.#partial = lines.pop() ?? "";
-    for (const line of lines) this.onLine(line.endsWith("\r") ? line.slice(0, -1) : line);
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  let waiting = drains.get(stream);
+  if (waiting === undefined) {
+    waiting = new Promise<void>((resolve) => {
+      const done = (): void => {
+        stream.off("drain", done);
+        stream.off("close", done);
+        stream.off("error", done);
+        drains.delete(stream);
+        resolve();
+      };
+      stream.on("drain", done);
+      stream.on("close", done);
+      stream.on("error", done);
+    });
+    drains.set(stream, waiting);
   }
-
-  end(): void {
-    if (this.#partial !== "") this.onLine(this.#partial);
-    this.#partial = "";
-  }
+  return waiting;
 }
 
-function defaultOutput(line: string, stream: OutputStream, job: CommandJob): void {
+/**
+ * Writes `[label] line` to this process's stdout or stderr. When the stream
+ * is backed up (a pipe to a slow reader), says so with a promise, so that the
+ * job stops reading the program's output until it drains.
+ */
+function defaultOutput(line: string, stream: OutputStream, job: CommandJob): void | Promise<void> {
   const label = job.label ?? job.textLabel();
-  process[stream].write(`[${label}] ${line}\n`);
+  const out = process[stream];
+  if (out.write(`[${label}] ${line}\n`)) return undefined;
+  return drained(out);
 }
+
+/** Whether a sink's result asks the job to wait (a promise or any thenable). */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === "object" || typeof value === "function") &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
+}
+
+let tags = 0;
+
+/** A token unique to one started program, put in its environment (see process-tree.ts). */
+function newTag(): string {
+  tags++;
+  return `${process.pid}.${tags}.${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/**
+ * After a terminated program exits, how long its output pipes may stay open
+ * (held by a process it left behind that no signal reaches) before they are
+ * destroyed and the job settles anyway.
+ */
+const DRAIN_MS = 100;
 
 /**
  * A job that runs a local program with arguments.
@@ -227,11 +290,25 @@ function defaultOutput(line: string, stream: OutputStream, job: CommandJob): voi
  * - With `readyWhen`, the job says it is ready (its dependents start while
  *   the program goes on running) once the program prints a matching line:
  *   a server run as a `forever` job for the jobs that use it.
+ * - With `shell`, a command line is given to the shell as is; an argument
+ *   list has each argument single-quoted (POSIX quoting), so that the shell
+ *   runs exactly that list.
  * - When the job is cancelled (its signal aborts) or its `timeout` expires,
  *   the program's whole process group gets SIGTERM, then SIGKILL after
- *   `killGrace` ms; `shutdown()` waits for it to be gone, and
+ *   `killGrace` ms. On Linux, so do the processes that left the group: those
+ *   found by parent links, in the program's session, or carrying the run's
+ *   `ASYNCJOBS_PROCESS_TAG` environment variable (a daemon re-parented to
+ *   init still does, unless it cleared its environment). The job settles
+ *   once the program has exited and, at the latest, `killGrace` ms plus a
+ *   moment after the termination began, even if something out of reach
+ *   holds its output pipes open (they are then destroyed). `shutdown()`
+ *   waits for what was signalled to be gone, and
  *   {@link CommandJob.terminateAll} / {@link CommandJob.killAll} reach every
  *   program still running, so that nothing is left behind.
+ * - Memory stays bounded whatever the program prints: a line is cut at
+ *   64 KiB (`… [truncated N bytes]`), and while the output sink is backed
+ *   up, the program's output is not read (it waits on its pipe). Only
+ *   `capture` keeps the whole standard output, as asked.
  *
  * @example
  * ```ts
@@ -272,43 +349,22 @@ export class CommandJob extends AbstractJob<string | number> {
    *   (`["make", "-j4", "all"]`).
    */
   constructor(command: string | readonly string[], options: CommandJobOptions = {}) {
-    rejectUnknownOptions("CommandJob()", options, COMMAND_JOB_OPTION_NAMES);
-    const {
-      shell,
-      cwd,
-      env,
-      timeout,
-      capture,
-      killGrace,
-      output,
-      tailLines,
-      readyWhen,
-      ...jobOptions
-    } = options;
-    super(jobOptions);
+    // Everything is checked before the base constructor runs: it adds the job
+    // to its `scheduler:`, which must not get a job that then fails to build.
+    const checked = checkArguments(command, options);
+    super(checked.jobOptions);
     Object.defineProperty(this, COMMAND_JOB_BRAND, { value: true });
-    this.shell = checkShell(shell);
-    this.command = checkCommand(command);
-    if (this.shell === false) {
-      this.argv = typeof this.command === "string" ? splitOrThrow(this.command) : this.command;
-      if (this.argv.length === 0) throw new TypeError("CommandJob(): the command is empty");
-    }
-    if (cwd !== undefined && typeof cwd !== "string") {
-      throw new TypeError(`CommandJob(): option "cwd" must be a string, got ${describeValue(cwd)}`);
-    }
-    this.cwd = cwd;
-    this.env = checkEnv(env);
-    this.timeout = checkDuration("CommandJob()", "timeout", timeout);
-    this.capture = checkBoolean("CommandJob()", "capture", capture, false);
-    this.killGrace = checkDuration("CommandJob()", "killGrace", killGrace) ?? 2000;
-    this.tailLines = checkCount("tailLines", tailLines, 10);
-    if (output !== undefined && output !== null && typeof output !== "function") {
-      throw new TypeError(
-        `CommandJob(): option "output" must be a function, got ${describeValue(output)}`,
-      );
-    }
-    this.output = output ?? undefined;
-    this.readyWhen = checkReadyWhen(readyWhen);
+    this.shell = checked.shell;
+    this.command = checked.command;
+    this.argv = checked.argv;
+    this.cwd = checked.cwd;
+    this.env = checked.env;
+    this.timeout = checked.timeout;
+    this.capture = checked.capture;
+    this.killGrace = checked.killGrace;
+    this.tailLines = checked.tailLines;
+    this.output = checked.output;
+    this.readyWhen = checked.readyWhen;
   }
 
   /**
@@ -393,31 +449,57 @@ export class CommandJob extends AbstractJob<string | number> {
     resolve: (value: string | number) => void,
     reject: (error: unknown) => void,
   ): void {
-    const env = this.env === undefined ? process.env : mergeEnv(this.env);
     const windows = process.platform === "win32";
+    // Every process the program starts inherits the tag, which finds it
+    // again on termination even after it left the session (process-tree.ts).
+    const tag = canSearchProcesses ? newTag() : undefined;
+    let env = this.env === undefined ? process.env : mergeEnv(this.env);
+    if (tag !== undefined) {
+      env = { ...env, [PROCESS_TAG_VARIABLE]: tagValue(tag, env[PROCESS_TAG_VARIABLE]) };
+    }
     const child =
       this.shell === false
         ? spawn(this.argv![0]!, this.argv!.slice(1), {
             cwd: this.cwd,
             env,
             stdio: ["ignore", "pipe", "pipe"],
+            // Its own session and process group: one signal reaches them all.
             detached: !windows,
             windowsHide: true,
           })
-        : spawn(typeof this.command === "string" ? this.command : this.command.join(" "), {
-            cwd: this.cwd,
-            env,
-            shell: this.shell,
-            stdio: ["ignore", "pipe", "pipe"],
-            detached: !windows,
-            windowsHide: true,
-          });
+        : spawn(
+            // An argument list stays a list through the shell: each argument
+            // quoted, so that none is read as shell syntax.
+            typeof this.command === "string" ? this.command : shellCommandLine(this.command),
+            {
+              cwd: this.cwd,
+              env,
+              shell: this.shell,
+              stdio: ["ignore", "pipe", "pipe"],
+              detached: !windows,
+              windowsHide: true,
+            },
+          );
+    const since = tag !== undefined && child.pid !== undefined ? startTime(child.pid) : 0;
 
     const stderrTail: string[] = [];
-    const captured: string[] = [];
+    const captured: Buffer[] = [];
+    const pipes = [child.stdout, child.stderr].filter((pipe) => pipe !== null);
+    // Sinks that asked to wait (returned a promise): reading stops until they settle.
+    let waits = 0;
+    let ended = false;
+    const resume = (): void => {
+      waits--;
+      if (waits === 0 && !ended) for (const pipe of pipes) pipe.resume();
+    };
     const emit = (line: string, stream: OutputStream): void => {
       try {
-        (this.output ?? defaultOutput)(line, stream, this);
+        const result = (this.output ?? defaultOutput)(line, stream, this);
+        if (isThenable(result)) {
+          if (waits === 0) for (const pipe of pipes) pipe.pause();
+          waits++;
+          result.then(resume, resume);
+        }
       } catch {
         // A failing output sink must not break the program's run.
       }
@@ -430,48 +512,66 @@ export class CommandJob extends AbstractJob<string | number> {
       if (stderrTail.length > this.tailLines) stderrTail.shift();
       emit(line, "stderr");
     });
-    child.stdout?.setEncoding("utf8");
-    child.stderr?.setEncoding("utf8");
-    child.stdout?.on("data", (chunk: string) => {
+    child.stdout?.on("data", (chunk: Buffer) => {
       if (this.capture) captured.push(chunk);
       stdoutLines.push(chunk);
     });
-    child.stderr?.on("data", (chunk: string) => stderrLines.push(chunk));
+    child.stderr?.on("data", (chunk: Buffer) => stderrLines.push(chunk));
 
     let settled = false;
     let timedOut = false;
     let terminating = false;
     let isGone = false;
-    let killTimer: ReturnType<typeof setTimeout> | undefined;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    /** Processes that left the program's process group, found on termination. */
+    let strays: ProcessSet = new Map();
+    let cancelKill: (() => void) | undefined;
     let killedAt: number | undefined;
     let pollTimer: ReturnType<typeof setInterval> | undefined;
-    let runTimer: ReturnType<typeof setTimeout> | undefined;
+    let drainTimer: ReturnType<typeof setTimeout> | undefined;
+    let cancelRun: (() => void) | undefined;
     let markGone: () => void = () => {};
     const gone = new Promise<void>((done) => {
       markGone = done;
     });
 
+    /** SIGKILL to the group and to every stray, found again now (they may have started more). */
+    const killNow = (): void => {
+      if (isGone) return;
+      killedAt ??= performance.now();
+      if (tag !== undefined && child.pid !== undefined) {
+        strays = findDescendants(child.pid, tag, since, strays);
+      }
+      signalGroup(child, "SIGKILL");
+      signalProcesses(strays, "SIGKILL");
+    };
     const proc: LiveProcess = {
       child,
       gone,
       terminate: () => {
         if (terminating || isGone) return;
         terminating = true;
+        // Searched before the first signal, while parent links still lead
+        // from the program to what it started.
+        if (tag !== undefined && child.pid !== undefined) {
+          strays = findDescendants(child.pid, tag, since);
+        }
         signalGroup(child, "SIGTERM");
-        killTimer = setTimeout(() => {
-          killTimer = undefined;
-          killedAt = performance.now();
-          signalGroup(child, "SIGKILL");
+        signalProcesses(strays, "SIGTERM");
+        const killTimer = setTimeout(() => {
+          cancelKill = undefined;
+          killNow();
+          if (exit !== undefined) drainThenFinish();
         }, this.killGrace);
+        cancelKill = () => clearTimeout(killTimer);
+        if (exit !== undefined) drainThenFinish();
       },
-      kill: () => {
-        if (!isGone) signalGroup(child, "SIGKILL");
-      },
+      kill: killNow,
     };
     const finishGone = (): void => {
       if (isGone) return;
       isGone = true;
-      if (killTimer !== undefined) clearTimeout(killTimer);
+      cancelKill?.();
       if (pollTimer !== undefined) clearInterval(pollTimer);
       live.delete(proc);
       if (this.#current === proc) this.#current = undefined;
@@ -483,17 +583,19 @@ export class CommandJob extends AbstractJob<string | number> {
     const onAbort = (): void => proc.terminate();
     signal.addEventListener("abort", onAbort, { once: true });
     if (this.timeout !== null) {
-      runTimer = setTimeout(() => {
+      // checkDuration keeps it within what a timer can wait (2^31 - 1 ms).
+      const runTimer = setTimeout(() => {
         timedOut = true;
         proc.terminate();
       }, this.timeout);
+      cancelRun = () => clearTimeout(runTimer);
     }
 
     const settle = (outcome: () => void): void => {
       if (settled) return;
       settled = true;
       signal.removeEventListener("abort", onAbort);
-      if (runTimer !== undefined) clearTimeout(runTimer);
+      cancelRun?.();
       outcome();
     };
 
@@ -511,18 +613,43 @@ export class CommandJob extends AbstractJob<string | number> {
       );
     });
 
-    child.on("close", (code: number | null, exitSignal: NodeJS.Signals | null) => {
+    /**
+     * A terminated program has exited, but its output pipes may be held open
+     * by what it started: wait for them until the SIGKILL (which closes them
+     * when it reaches every holder), then DRAIN_MS more, then destroy them.
+     */
+    function drainThenFinish(): void {
+      if (drainTimer !== undefined || cancelKill !== undefined || settled) return;
+      drainTimer = setTimeout(() => {
+        for (const pipe of pipes) pipe.destroy();
+        finish();
+      }, DRAIN_MS);
+    }
+
+    child.on("exit", (code: number | null, exitSignal: NodeJS.Signals | null) => {
+      exit = { code, signal: exitSignal };
+      if (terminating) drainThenFinish();
+    });
+    child.on("close", () => finish());
+
+    const finish = (): void => {
+      if (settled || exit === undefined) return;
+      ended = true;
+      if (drainTimer !== undefined) clearTimeout(drainTimer);
       stdoutLines.end();
       stderrLines.end();
-      // Members of the process group may outlive the program: when it was
-      // terminated, the SIGKILL timer still reaches them. Until the group is
-      // empty, look now and then; a second after SIGKILL, only zombies
-      // waiting to be reaped by init can be left, and those are gone.
-      if (!terminating || !groupAlive(child)) finishGone();
+      const { code, signal: exitSignal } = exit;
+      // Processes of the group, and strays, may outlive the program: when it
+      // was terminated, the SIGKILL timer still reaches them. Until they are
+      // all gone, look now and then; a second after SIGKILL, only zombies
+      // waiting to be reaped by init, or processes that no signal of ours
+      // reaches, can be left, and the job stops waiting for them.
+      const stillThere = (): boolean => groupAlive(child) || anyAlive(strays);
+      if (!terminating || !stillThere()) finishGone();
       else {
         pollTimer = setInterval(() => {
           const killedLongAgo = killedAt !== undefined && performance.now() - killedAt > 1000;
-          if (killedLongAgo || !groupAlive(child)) finishGone();
+          if (killedLongAgo || !stillThere()) finishGone();
         }, 25);
       }
       settle(() => {
@@ -540,7 +667,8 @@ export class CommandJob extends AbstractJob<string | number> {
             }),
           );
         } else if (code === 0) {
-          resolve(this.capture ? captured.join("").replace(/\r?\n$/, "") : 0);
+          const text = this.capture ? Buffer.concat(captured).toString("utf8") : "";
+          resolve(this.capture ? text.replace(/\r?\n$/, "") : 0);
         } else {
           const how =
             code === null
@@ -558,8 +686,75 @@ export class CommandJob extends AbstractJob<string | number> {
           );
         }
       });
-    });
+    };
   }
+}
+
+/** The checked arguments of a CommandJob, ready to be stored. */
+interface CheckedArguments {
+  jobOptions: JobOptions;
+  shell: boolean | string;
+  command: string | readonly string[];
+  argv: readonly string[] | undefined;
+  cwd: string | undefined;
+  env: Record<string, string | undefined> | undefined;
+  timeout: number | null;
+  capture: boolean;
+  killGrace: number;
+  tailLines: number;
+  output: CommandOutput | undefined;
+  readyWhen: string | RegExp | undefined;
+}
+
+/** Checks every argument of the constructor, changing nothing; throws on the first one at fault. */
+function checkArguments(command: unknown, options: unknown): CheckedArguments {
+  if (!isPlainObject(options)) {
+    throw new TypeError(
+      `CommandJob(): options must be a plain object, got ${describeValue(options)}`,
+    );
+  }
+  rejectUnknownOptions("CommandJob()", options, COMMAND_JOB_OPTION_NAMES);
+  const {
+    shell: shellOption,
+    cwd,
+    env,
+    timeout,
+    capture,
+    killGrace,
+    output,
+    tailLines,
+    readyWhen,
+    ...jobOptions
+  } = options as CommandJobOptions;
+  const shell = checkShell(shellOption);
+  const checkedCommand = checkCommand(command);
+  let argv: readonly string[] | undefined;
+  if (shell === false) {
+    argv = typeof checkedCommand === "string" ? splitOrThrow(checkedCommand) : checkedCommand;
+    if (argv.length === 0) throw new TypeError("CommandJob(): the command is empty");
+  }
+  if (cwd !== undefined && typeof cwd !== "string") {
+    throw new TypeError(`CommandJob(): option "cwd" must be a string, got ${describeValue(cwd)}`);
+  }
+  if (output !== undefined && output !== null && typeof output !== "function") {
+    throw new TypeError(
+      `CommandJob(): option "output" must be a function, got ${describeValue(output)}`,
+    );
+  }
+  return {
+    jobOptions,
+    shell,
+    command: checkedCommand,
+    argv,
+    cwd,
+    env: checkEnv(env),
+    timeout: checkDuration("CommandJob()", "timeout", timeout),
+    capture: checkBoolean("CommandJob()", "capture", capture, false),
+    killGrace: checkDuration("CommandJob()", "killGrace", killGrace) ?? 2000,
+    tailLines: checkCount("tailLines", tailLines, 10),
+    output: output ?? undefined,
+    readyWhen: checkReadyWhen(readyWhen),
+  };
 }
 
 /**

@@ -25,7 +25,7 @@ export class CommandLineError extends Error {
 /**
  * Splits a command line into its arguments: words separated by blanks,
  * `'single'` and `"double"` quotes, and backslash escapes (outside quotes and,
- * for `"`, `\` and `$`, inside double quotes).
+ * for `"`, `` and `$`, inside double quotes).
  *
  * Throws a {@link CommandLineError} on an unterminated quote, and on an
  * unquoted character that only a shell understands (`|`, `&`, `;`, `<`, `>`,
@@ -98,4 +98,13 @@ export function quoteArgument(arg: string): string {
 /** An argument list as a command line a POSIX shell would read back the same. */
 export function joinCommandLine(argv: readonly string[]): string {
   return argv.map(quoteArgument).join(" ");
+}
+
+/**
+ * An argument list as a POSIX shell command line that runs exactly it: every
+ * argument single-quoted, the first too (so that none is read as a keyword,
+ * an assignment, a glob or any other shell syntax).
+ */
+export function shellCommandLine(argv: readonly string[]): string {
+  return argv.map((arg) => `'${arg.replace(/'/g, `'\\''`)}'`).join(" ");
 }

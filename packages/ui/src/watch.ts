@@ -323,8 +323,10 @@ export class RunWatch {
         // The job's own output still goes where it went: the view only listens in.
         job.output = (line, stream, self) => {
           this.#line(record, line, stream === "stderr");
-          if (previous !== undefined) previous(line, stream, self);
-          else defaultCommandOutput(line, stream, self);
+          // The sink's promise, if any, says it is backed up: the job waits for it.
+          if (previous !== undefined) return previous(line, stream, self);
+          defaultCommandOutput(line, stream, self);
+          return undefined;
         };
         restore.push(() => {
           job.output = previous;
