@@ -2,10 +2,13 @@
  * README.md and docs/ cannot drift from the code: every fenced block says,
  * on the line before it, where it comes from, and this test checks it.
  *
- *   <!-- check: excerpt PATH -->     the block is a piece of PATH (whitespace aside)
+ *   <!-- check: excerpt PATH -->     the block is a piece of PATH (whitespace aside;
+ *                                    a `...` line skips part of the file)
  *   <!-- check: file PATH -->        the block is PATH, whole
  *   <!-- check: output PATH -->      the block is what the script PATH prints
  *   <!-- check: cli ARGS -->         the block is what `asyncjobs ARGS` prints
+ *   <!-- check: tested-by TEST -->   the test file TEST reads this document and compares
+ *                                    the block itself (for output that needs more than a run)
  *   <!-- check: commands -->         every line is a command that exists here:
  *                                    an npm script, a package of the family, a subcommand
  *
@@ -64,6 +67,16 @@ export function fencedBlocks(markdown: string): Block[] {
 /** The text with every run of whitespace removed, so that layout does not matter. */
 function squeeze(text: string): string {
   return text.replace(/\s+/g, "");
+}
+
+/** The squeezed pieces of an excerpt, cut at its `...` lines. */
+export function excerptPieces(lines: readonly string[]): string[] {
+  const pieces: string[][] = [[]];
+  for (const line of lines) {
+    if (/^\s*((#|\/\/)\s*)?\.\.\.(\s.*)?$/.test(line)) pieces.push([]);
+    else pieces.at(-1)!.push(line);
+  }
+  return pieces.map((piece) => squeeze(piece.join("\n"))).filter((piece) => piece !== "");
 }
 
 /** A printed line with what timing decides masked. */
@@ -188,11 +201,16 @@ async function checkBlock(file: string, block: Block): Promise<void> {
           `${where}: differs from ${path}`,
         );
       } else {
-        const wanted = squeeze(block.body.join("\n"));
-        assert.ok(
-          wanted !== "" && squeeze(text).includes(wanted),
-          `${where}: not a piece of ${path}`,
-        );
+        // Pieces between `...` lines (or `# ...`, `// ...`) come from the file in order.
+        const pieces = excerptPieces(block.body);
+        const whole = squeeze(text);
+        let from = 0;
+        assert.ok(pieces.length > 0, `${where}: an empty excerpt`);
+        for (const piece of pieces) {
+          const at = whole.indexOf(piece, from);
+          assert.ok(at >= 0, `${where}: not a piece of ${path}: ${piece}`);
+          from = at + piece.length;
+        }
       }
       return;
     }
@@ -213,6 +231,12 @@ async function checkBlock(file: string, block: Block): Promise<void> {
         env: { ...process.env, ASYNCJOBS_ASCII: "0", NO_COLOR: "1" },
       }).catch((error: { stdout: string; stderr: string }) => error);
       comparePrinted(where, block.body, `${result.stdout}${result.stderr}`, unordered);
+      return;
+    }
+    case "tested-by": {
+      const test = args[0]!;
+      const text = existsSync(join(root, test)) ? await readFile(join(root, test), "utf8") : "";
+      assert.ok(text.includes(file), `${where}: ${test} does not read ${file}`);
       return;
     }
     case "commands": {
@@ -245,6 +269,11 @@ describe("the documentation", () => {
     assert.ok(matches(["a", "...", "d"], ["a", "b", "c", "d"]));
     assert.ok(!matches(["a", "d"], ["a", "b", "d"]));
     assert.ok(!matches(["a", "a"], ["a"]));
+    assert.deepEqual(excerptPieces(["a b", "  # ...", "c", "// ... left out", "d"]), [
+      "ab",
+      "c",
+      "d",
+    ]);
   });
 
   it("names, for every fenced block, where it comes from", async () => {
