@@ -1,5 +1,5 @@
 /**
- * Runs the runtime-neutral subset of the core's tests (test/runtimes/) in
+ * Runs the runtime-neutral subset of the core's tests (packages/core/test/runtimes/) in
  * Node, Deno, Bun and headless Chromium. The subset is bundled once with
  * esbuild for the browser, with no externals (the core from its sources, as
  * the package builds it), and the same file runs everywhere: as a script in the three runtimes, and in a page served
@@ -38,7 +38,7 @@ const selected = wanted.length > 0 ? wanted : RUNTIMES;
 async function bundle(dir) {
   const outfile = join(dir, "core-subset.mjs");
   await build({
-    entryPoints: [join(root, "test/runtimes/main.ts")],
+    entryPoints: [join(root, "packages/core/test/runtimes/main.ts")],
     outfile,
     bundle: true,
     format: "esm",

@@ -10,7 +10,7 @@ import { it } from "node:test";
 import { performanceDoc } from "../bench/performance-doc.mjs";
 
 it("docs/performance.md is the bench's page for bench/results/full.md", async () => {
-  const root = new URL("..", import.meta.url);
+  const root = new URL("../", import.meta.url);
   const tables = await readFile(new URL("bench/results/full.md", root), "utf8");
   const page = await readFile(new URL("docs/performance.md", root), "utf8");
   assert.equal(page, (performanceDoc as (tables: string) => string)(tables));

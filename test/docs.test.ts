@@ -25,10 +25,10 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { CLI } from "./cli-program.js";
+import { CLI } from "../packages/cli/test/cli-program.js";
 
 const run = promisify(execFile);
-const root = fileURLToPath(new URL("..", import.meta.url));
+const root = fileURLToPath(new URL("../", import.meta.url));
 
 /** A fenced block and what the line before it says. */
 export interface Block {

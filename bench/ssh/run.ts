@@ -17,9 +17,9 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { makeTestKeys } from "../../test/ssh/keys.js";
-import { NetLab, netnsUnavailable } from "../../test/ssh/netns.js";
-import { Sshd, sshdUnavailable } from "../../test/ssh/sshd.js";
+import { makeTestKeys } from "../../packages/ssh/test/ssh/keys.js";
+import { NetLab, netnsUnavailable } from "../../packages/ssh/test/ssh/netns.js";
+import { Sshd, sshdUnavailable } from "../../packages/ssh/test/ssh/sshd.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PSSH = "/usr/bin/parallel-ssh";

@@ -8,11 +8,11 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { Job, type JobContext, PureScheduler, Scheduler } from "asyncjobs";
-import { LiveView } from "../packages/cli/src/live-view.js";
-import { PlainView } from "../packages/cli/src/plain-view.js";
-import { RunModel } from "../packages/cli/src/run-model.js";
-import { captureText } from "./presentation-capture.js";
-import { deferred } from "./support.js";
+import { captureText } from "../../core/test/presentation-capture.js";
+import { deferred } from "../../core/test/support.js";
+import { LiveView } from "../src/live-view.js";
+import { PlainView } from "../src/plain-view.js";
+import { RunModel } from "../src/run-model.js";
 
 /** A job that runs until its signal aborts; `started` resolves once it runs. */
 function hanging(label: string, options: { forever?: boolean } = {}) {

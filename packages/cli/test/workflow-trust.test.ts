@@ -12,10 +12,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Job, Scheduler } from "asyncjobs";
-import { hasControl, visible, WorkflowError } from "../packages/cli/src/diagnostics.js";
-import { MAX_TIMEOUT_MS, parseDuration } from "../packages/cli/src/duration.js";
-import { loadScheduler } from "../packages/cli/src/load-workflow.js";
-import { buildWorkflow, parseWorkflow } from "../packages/cli/src/workflow-file.js";
+import { hasControl, visible, WorkflowError } from "../src/diagnostics.js";
+import { MAX_TIMEOUT_MS, parseDuration } from "../src/duration.js";
+import { loadScheduler } from "../src/load-workflow.js";
+import { buildWorkflow, parseWorkflow } from "../src/workflow-file.js";
 
 /** The report of the mistakes in `source`, read as the file `name`; fails if it loads. */
 function reportOf(name: string, source: string): { error: WorkflowError; report: string } {

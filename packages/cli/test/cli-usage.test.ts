@@ -6,14 +6,14 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { describe, test } from "node:test";
-import { parseCommandLine } from "../packages/cli/src/cli.js";
-import { hasControl } from "../packages/cli/src/diagnostics.js";
-import { MAIN_HELP } from "../packages/cli/src/help.js";
-import { UsageError } from "../packages/cli/src/invocation.js";
-import { JOB_KEYS, TOP_KEYS } from "../packages/cli/src/workflow-schema.js";
+import { parseCommandLine } from "../src/cli.js";
+import { hasControl } from "../src/diagnostics.js";
+import { MAIN_HELP } from "../src/help.js";
+import { UsageError } from "../src/invocation.js";
+import { JOB_KEYS, TOP_KEYS } from "../src/workflow-schema.js";
 import { CLI } from "./cli-program.js";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = new URL("../../../", import.meta.url).pathname;
 
 function usageMessage(...argv: string[]): string {
   try {

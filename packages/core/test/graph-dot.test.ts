@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AbstractJob, Job, PureScheduler, Scheduler, Sequence } from "asyncjobs";
-import { renderSvg } from "../packages/render/src/graphviz.js";
+import { renderSvg } from "../../render/src/graphviz.js";
 import { quickJob } from "./support.js";
 
 /** The lines of `dot` that declare a node (`"1" [...]`), by id. */

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { inflateSync } from "node:zlib";
-import { encodePng } from "../packages/render/src/png.js";
-import { svgToPng } from "../packages/render/src/raster.js";
+import { encodePng } from "../src/png.js";
+import { svgToPng } from "../src/raster.js";
 
 /** Reads the chunks of a PNG, checking the signature and every CRC-free structural field. */
 function decode(png: Uint8Array): { width: number; height: number; rgba: Uint8Array } {

@@ -8,9 +8,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { makeTestKeys, type TestKeys } from "./ssh/keys.js";
-import { cli } from "./ssh/remote.js";
-import { Sshd, sshdUnavailable } from "./ssh/sshd.js";
+import { makeTestKeys, type TestKeys } from "../../ssh/test/ssh/keys.js";
+import { cli } from "../../ssh/test/ssh/remote.js";
+import { Sshd, sshdUnavailable } from "../../ssh/test/ssh/sshd.js";
 
 const missing = sshdUnavailable();
 const skip = missing !== undefined && process.env.CI === undefined ? missing : false;

@@ -15,9 +15,9 @@ import { CommandJob } from "@asyncjobs/node";
 import { serve, watchRun, writeReport } from "@asyncjobs/ui";
 import { Job, Scheduler } from "asyncjobs";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { CLI } from "./cli-program.js";
+import { CLI } from "../../cli/test/cli-program.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const WAIT = 60_000;
 
 let browser: Browser;

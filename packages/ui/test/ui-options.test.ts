@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { serve, watchRun, writeReport } from "@asyncjobs/ui";
 import { Job, Scheduler } from "asyncjobs";
-import { parseCommandLine } from "../packages/cli/src/cli.js";
+import { parseCommandLine } from "../../cli/src/cli.js";
 
 describe("asyncjobs run --ui, --port, --host, --report", () => {
   test("are read into the invocation", () => {

@@ -4,7 +4,7 @@
  */
 import { execFile } from "node:child_process";
 import { createServer, type Server, type Socket } from "node:net";
-import { CLI } from "../cli-program.js";
+import { CLI } from "../../../cli/test/cli-program.js";
 
 /** The pids of the processes whose command line contains `pattern` (pgrep -f). */
 export function pgrep(pattern: string, netns?: string): Promise<number[]> {

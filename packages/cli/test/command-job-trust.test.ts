@@ -15,11 +15,11 @@ import { setTimeout as delay } from "node:timers/promises";
 import { promisify } from "node:util";
 import { CommandError, CommandJob } from "@asyncjobs/node";
 import { Scheduler } from "asyncjobs";
-import { buildWorkflow, readWorkflowFile } from "../packages/cli/src/workflow-file.js";
-import { LineSplitter, MAX_LINE_BYTES } from "../packages/node/src/output-lines.js";
+import { LineSplitter, MAX_LINE_BYTES } from "../../node/src/output-lines.js";
+import { buildWorkflow, readWorkflowFile } from "../src/workflow-file.js";
 
 const node = process.execPath;
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = new URL("../../../", import.meta.url).pathname;
 const linux = process.platform === "linux";
 let dir = "";
 

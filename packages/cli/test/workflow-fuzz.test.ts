@@ -20,12 +20,12 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import { parse } from "yaml";
-import { hasControl, WorkflowError } from "../packages/cli/src/diagnostics.js";
-import { buildWorkflow, parseWorkflow } from "../packages/cli/src/workflow-file.js";
+import { propertyParameters, propertyRuns } from "../../core/test/support/property-config.js";
+import { hasControl, WorkflowError } from "../src/diagnostics.js";
+import { buildWorkflow, parseWorkflow } from "../src/workflow-file.js";
 import { CLI } from "./cli-program.js";
-import { propertyParameters, propertyRuns } from "./support/property-config.js";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = new URL("../../../", import.meta.url).pathname;
 const EXAMPLES = join(ROOT, "examples");
 
 /** A seed file: its name (the extension picks the parser) and text. */

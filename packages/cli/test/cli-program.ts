@@ -11,7 +11,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const BUILT = "packages/cli/dist/main.js";
 
 /** The latest modification time of the files below `dir`. */

@@ -13,13 +13,17 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { PureScheduler, Scheduler, Sequence } from "asyncjobs";
-import { svgToPng } from "../packages/render/src/raster.js";
-import { catchSchedulers, exampleNames, importExample } from "../scripts/example-schedulers.js";
-import { captureText } from "./presentation-capture.js";
-import { quickJob } from "./support.js";
+import {
+  catchSchedulers,
+  exampleNames,
+  importExample,
+} from "../../../scripts/example-schedulers.js";
+import { captureText } from "../../core/test/presentation-capture.js";
+import { quickJob } from "../../core/test/support.js";
+import { svgToPng } from "../src/raster.js";
 
 const run = promisify(execFile);
-const root = fileURLToPath(new URL("..", import.meta.url));
+const root = fileURLToPath(new URL("../../../", import.meta.url));
 
 let scratch: string;
 let emptyPath: string;

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { type AbstractJob, Job, PureScheduler } from "asyncjobs";
-import { DONE, IDLE, RUNNING, SCHEDULED } from "../packages/core/src/jobs/state.js";
-import { ASCII_SYMBOLS, UNICODE_SYMBOLS } from "../packages/core/src/presentation/symbols.js";
+import { DONE, IDLE, RUNNING, SCHEDULED } from "../src/jobs/state.js";
+import { ASCII_SYMBOLS, UNICODE_SYMBOLS } from "../src/presentation/symbols.js";
 import { captureText } from "./presentation-capture.js";
 import { gatedJob, ticks } from "./support.js";
 

@@ -14,7 +14,7 @@ import { after, before, describe, test } from "node:test";
 import { parseJournal } from "@asyncjobs/node";
 import { CLI } from "./cli-program.js";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = new URL("../../../", import.meta.url).pathname;
 let top = "";
 
 interface Outcome {

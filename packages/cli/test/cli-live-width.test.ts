@@ -8,10 +8,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { PureScheduler } from "asyncjobs";
-import { LiveView } from "../packages/cli/src/live-view.js";
-import { RunModel } from "../packages/cli/src/run-model.js";
-import { displayWidth, padToWidth, truncateToWidth } from "../packages/cli/src/text-width.js";
-import { gatedJob } from "./support.js";
+import { gatedJob } from "../../core/test/support.js";
+import { LiveView } from "../src/live-view.js";
+import { RunModel } from "../src/run-model.js";
+import { displayWidth, padToWidth, truncateToWidth } from "../src/text-width.js";
 
 /**
  * The rows a terminal of `columns` columns shows once `output` is written:

@@ -14,7 +14,7 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CLI } from "./cli-program.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const LISTING = join(ROOT, "docs", "listings", "resume-transcript.txt");
 
 /** Node's arguments for the command line, usable from any folder. */

@@ -13,7 +13,7 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { CLI } from "./cli-program.js";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = new URL("../../../", import.meta.url).pathname;
 let dir = "";
 
 interface Outcome {

@@ -123,7 +123,7 @@ describe("retries", () => {
   });
 
   it("computes backoff with factor, cap and jitter", async () => {
-    const { retryDelay, checkRetry } = await import("../packages/core/src/jobs/retry.js");
+    const { retryDelay, checkRetry } = await import("../src/jobs/retry.js");
     const policy = checkRetry("test", {
       retries: 9,
       delay: 100,

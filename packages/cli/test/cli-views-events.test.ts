@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Job, PureScheduler } from "asyncjobs";
-import { LiveView } from "../packages/cli/src/live-view.js";
-import { PlainView } from "../packages/cli/src/plain-view.js";
-import { RunModel } from "../packages/cli/src/run-model.js";
-import { deferred } from "./support.js";
+import { deferred } from "../../core/test/support.js";
+import { LiveView } from "../src/live-view.js";
+import { PlainView } from "../src/plain-view.js";
+import { RunModel } from "../src/run-model.js";
 
 /** A service (ready once started), a job failing once, and one skipped because the first failed. */
 function workflow() {
