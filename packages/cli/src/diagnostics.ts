@@ -41,7 +41,7 @@ export class WorkflowError extends Error {
   }
 
   /**
-   * The full report: one block per mistake (the first {@link SHOWN_DIAGNOSTICS}),
+   * The full report: one block per mistake (the first `SHOWN_DIAGNOSTICS`),
    * then a summary line. Control characters from the file are escaped.
    */
   report(): string {

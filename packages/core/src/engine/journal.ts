@@ -40,7 +40,7 @@ export interface JournalJobInfo {
   readonly forever: boolean;
   /** The keys of the jobs it requires. */
   readonly requires: readonly string[];
-  /** The fingerprint of its definition (see {@link jobFingerprints}). */
+  /** The fingerprint of its definition (see `jobFingerprints()`). */
   readonly fingerprint: string;
   /** Whether this run keeps its result from the journal instead of running it. */
   readonly resumed: boolean;

@@ -62,7 +62,7 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Checks a duration in milliseconds: a finite number from 0 to
- * {@link MAX_TIMER_MS}, or null/undefined for "none". Returns it normalised
+ * `MAX_TIMER_MS` (2^31 − 1 ms), or null/undefined for "none". Returns it normalised
  * to `number | null`. Longer durations are refused rather than let a timer
  * fire after 1 ms.
  */
