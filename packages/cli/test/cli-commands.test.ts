@@ -5,12 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { setTimeout as delay } from "node:timers/promises";
+import { vanished } from "../../node/test/processes.js";
 import { CLI } from "./cli-program.js";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
@@ -60,21 +60,6 @@ function waitForOutput(child: ChildProcess, pattern: RegExp): Promise<RegExpMatc
     };
     child.on("stdout", listener);
   });
-}
-
-/** Waits, with a generous deadline, for a process to be gone (zombies count as gone). */
-async function vanished(pid: number): Promise<boolean> {
-  const end = Date.now() + 10_000;
-  for (;;) {
-    try {
-      process.kill(pid, 0);
-      if (/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"))) return true;
-    } catch {
-      return true;
-    }
-    if (Date.now() > end) return false;
-    await delay(20);
-  }
 }
 
 async function fixture(name: string, text: string): Promise<string> {

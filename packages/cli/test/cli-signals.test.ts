@@ -7,12 +7,12 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
+import { vanished } from "../../node/test/processes.js";
 import { CLI } from "./cli-program.js";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
@@ -75,28 +75,6 @@ function waitForOutput(
     };
     if (!listener(output())) child.on("stdout", listener);
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return true;
-  }
-}
-
-async function vanished(pid: number): Promise<boolean> {
-  const end = Date.now() + 10_000;
-  while (alive(pid)) {
-    if (Date.now() > end) return false;
-    await delay(20);
-  }
-  return true;
 }
 
 /** Two programs that print their pids and wait; one ignores SIGTERM. */

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +16,7 @@ import { promisify } from "node:util";
 import { CommandError, CommandJob } from "@asyncjobs/node";
 import { Scheduler } from "asyncjobs";
 import { LineSplitter, MAX_LINE_BYTES } from "../../node/src/output-lines.js";
+import { alive, vanished } from "../../node/test/processes.js";
 import { buildWorkflow, readWorkflowFile } from "../src/workflow-file.js";
 
 const node = process.execPath;
@@ -31,30 +32,6 @@ after(async () => {
   CommandJob.killAll();
   await rm(dir, { recursive: true, force: true });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie is dead, only waiting for init to reap it.
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return true;
-  }
-}
-
-/** Waits, with a generous deadline, for a killed process to be gone (signals take a moment). */
-async function vanished(pid: number): Promise<boolean> {
-  const end = Date.now() + 10_000;
-  while (alive(pid)) {
-    if (Date.now() > end) return false;
-    await delay(20);
-  }
-  return true;
-}
 
 /** Runs a TypeScript module's text in a child Node; resolves with its stdout. */
 async function runScript(script: string): Promise<string> {

@@ -5,15 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { mkdtemp, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { setTimeout as delay } from "node:timers/promises";
 import { promisify } from "node:util";
 import { CommandError, CommandJob, type OutputStream, splitCommandLine } from "@asyncjobs/node";
 import { Scheduler } from "asyncjobs";
+import { alive, vanished } from "./processes.js";
 
 const node = process.execPath;
 
@@ -25,30 +24,6 @@ const STUBBORN = [
   "console.log(JSON.stringify({ leader: process.pid, child: c.pid }));",
   "setInterval(() => {}, 1000);",
 ].join("\n");
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie is dead, only waiting for init to reap it.
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return true;
-  }
-}
-
-/** Waits, with a generous deadline, for a killed process to be gone (signals take a moment). */
-async function vanished(pid: number): Promise<boolean> {
-  const end = Date.now() + 10_000;
-  while (alive(pid)) {
-    if (Date.now() > end) return false;
-    await delay(20);
-  }
-  return true;
-}
 
 /** Whether pgrep (when installed) sees a live process (not a zombie) in the group. */
 function pgrepFindsGroup(pgid: number): boolean | undefined {

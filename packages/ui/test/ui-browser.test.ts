@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +16,7 @@ import { serve, watchRun, writeReport } from "@asyncjobs/ui";
 import { Job, Scheduler } from "asyncjobs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { CLI } from "../../cli/test/cli-program.js";
+import { alive } from "../../node/test/processes.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const WAIT = 60_000;
@@ -90,16 +91,6 @@ function startCli(args: string[]): {
   });
   const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   return { child, url, exit, stderr: () => stderr + stdout };
-}
-
-/** Whether process `pid` runs: a zombie (dead, left for an init that may never reap it) does not. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0] !== "Z";
-  } catch {
-    return false;
-  }
 }
 
 describe("the browser view", () => {
