@@ -5,7 +5,13 @@
  */
 
 import { CommandJob, type CommandOutput, type OutputStream } from "@asyncjobs/node";
-import type { AbstractJob, JobEvent, PureScheduler, SchedulerEvent } from "asyncjobs";
+import {
+  type AbstractJob,
+  estimateTimeLeft,
+  type JobEvent,
+  type PureScheduler,
+  type SchedulerEvent,
+} from "asyncjobs";
 import { isScheduler } from "asyncjobs/extend";
 
 /** Where a job is in the run, as the events told. */
@@ -280,7 +286,6 @@ export class RunModel {
     }
     if (durations.length === 0) return undefined;
     const average = durations.reduce((sum, value) => sum + value, 0) / durations.length;
-    let total = 0;
     let unknown = false;
     const left = (row: Row): number => {
       if (row.job.forever || row.state === "done" || row.state === "failed") return 0;
@@ -292,32 +297,10 @@ export class RunModel {
       }
       return average;
     };
-    const finish = (scheduler: PureScheduler): number => {
-      const memo = new Map<AbstractJob, number>();
-      const at = (job: AbstractJob): number => {
-        const known = memo.get(job);
-        if (known !== undefined) return known;
-        memo.set(job, 0); // Guards against cycles.
-        let start = 0;
-        for (const required of job.required) start = Math.max(start, at(required));
-        const row = this.#byJob.get(job);
-        let own = 0;
-        if (isScheduler(job)) own = finish(job);
-        else if (row) {
-          own = left(row);
-          total += own;
-        }
-        memo.set(job, start + own);
-        return start + own;
-      };
-      let longest = 0;
-      for (const job of scheduler.jobs) longest = Math.max(longest, at(job));
-      return longest;
-    };
-    const chain = finish(this.scheduler);
-    const window = this.scheduler.jobsWindow;
-    const spread = window ? total / window : 0;
-    const estimate = Math.max(chain, spread);
+    const estimate = estimateTimeLeft(this.scheduler, (job) => {
+      const row = this.#byJob.get(job);
+      return row === undefined ? undefined : left(row);
+    });
     return estimate > 0 && !unknown ? estimate : undefined;
   }
 }

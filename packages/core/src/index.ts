@@ -59,6 +59,7 @@ export type { TriggerRule } from "./jobs/trigger.js";
 export type { DotFormatOptions } from "./presentation/dot.js";
 export { type MimeBundle, SchedulerGraph } from "./presentation/graph.js";
 export { type GraphRenderer, registerGraphRenderer } from "./presentation/graphics.js";
+export { estimateTimeLeft } from "./presentation/time-left.js";
 export {
   type ChromeTraceEvent,
   type OpenTelemetryExportOptions,

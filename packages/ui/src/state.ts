@@ -4,7 +4,7 @@
  * Times are milliseconds since the run started.
  */
 
-import type { AbstractJob, PureScheduler, TraceSpan } from "asyncjobs";
+import { type AbstractJob, estimateTimeLeft, type PureScheduler, type TraceSpan } from "asyncjobs";
 import { isScheduler } from "asyncjobs/extend";
 import { type JobRecord, type JobState, type RunWatch, stateOf } from "./watch.js";
 
@@ -211,7 +211,6 @@ export function estimateLeft(watch: RunWatch, now: number, counts?: Counts): num
   if (finished === 0) return undefined;
   const average = sum / finished;
   const clock = now - trace.origin;
-  let total = 0;
   let unknown = false;
   const left = (record: JobRecord): number => {
     const state = stateOf(record.job, watch.cancelled);
@@ -224,35 +223,10 @@ export function estimateLeft(watch: RunWatch, now: number, counts?: Counts): num
     }
     return average;
   };
-  const finish = (scheduler: PureScheduler): number => {
-    const memo = new Map<AbstractJob, number>();
-    const at = (job: AbstractJob): number => {
-      const known = memo.get(job);
-      if (known !== undefined) return known;
-      memo.set(job, 0); // Guards against cycles.
-      let start = 0;
-      for (const required of job.required) start = Math.max(start, at(required));
-      let own = 0;
-      if (isScheduler(job)) own = finish(job);
-      else {
-        const record = watch.byJob.get(job);
-        if (record !== undefined) {
-          own = left(record);
-          total += own;
-        }
-      }
-      memo.set(job, start + own);
-      return start + own;
-    };
-    let longest = 0;
-    for (const job of scheduler.jobs) longest = Math.max(longest, at(job));
-    return longest;
-  };
-  // Above the folding size, the walk along chains costs more than it tells:
-  // the remaining work spread over the window (or the jobs running now) will do.
-  const chain = finish(watch.scheduler);
-  const window = watch.scheduler.jobsWindow;
-  const estimate = Math.max(chain, window ? total / window : 0);
+  const estimate = estimateTimeLeft(watch.scheduler, (job) => {
+    const record = watch.byJob.get(job);
+    return record === undefined ? undefined : left(record);
+  });
   return estimate > 0 && !unknown ? estimate : undefined;
 }
 
