@@ -4,63 +4,16 @@
  * event, and an interrupt that cancels the run and leaves no process behind.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { vanished } from "../../node/test/processes.js";
-import { CLI } from "./cli-program.js";
+import { cli, startCli, waitForOutput } from "./cli-program.js";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 let dir = "";
-
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Starts `asyncjobs ARGS`, with output to pipes (not a terminal). */
-function start(args: string[]): { child: ChildProcess; done: Promise<Outcome> } {
-  const child = spawn(process.execPath, [...CLI, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, NO_COLOR: "1", ASYNCJOBS_ASCII: "0" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-    stdout += chunk;
-    child.emit("stdout", stdout);
-  });
-  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-    stderr += chunk;
-  });
-  const done = new Promise<Outcome>((resolve) => {
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-  return { child, done };
-}
-
-function cli(...args: string[]): Promise<Outcome> {
-  return start(args).done;
-}
-
-/** Resolves once the output so far matches `pattern`. */
-function waitForOutput(child: ChildProcess, pattern: RegExp): Promise<RegExpMatchArray> {
-  return new Promise((resolve) => {
-    const listener = (text: string): void => {
-      const match = text.match(pattern);
-      if (match) {
-        child.off("stdout", listener);
-        resolve(match);
-      }
-    };
-    child.on("stdout", listener);
-  });
-}
 
 async function fixture(name: string, text: string): Promise<string> {
   const file = join(dir, name);
@@ -293,8 +246,9 @@ describe("asyncjobs on pipes", { concurrency: true }, () => {
       "forever.yaml",
       `jobs:\n  - id: waits\n    run: [node, -e, "console.log('pid ' + process.pid); setInterval(() => {}, 1000)"]\n  - id: next\n    run: [node, -e, "0"]\n    requires: waits\n`,
     );
-    const { child, done } = start(["run", "--verbose", file]);
-    const [, pid] = await waitForOutput(child, /\[waits\] pid (\d+)/);
+    const started = startCli(["run", "--verbose", file]);
+    const { child, done } = started;
+    const [, pid] = await waitForOutput(started, /\[waits\] pid (\d+)/);
     child.kill("SIGINT");
     const outcome = await done;
     assert.equal(outcome.code, 130);

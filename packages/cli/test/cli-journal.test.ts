@@ -5,67 +5,16 @@
  * once. Each job appends its name to a log file, which says what ran.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, truncateSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parseJournal } from "@asyncjobs/node";
-import { CLI } from "./cli-program.js";
+import { cli, startCli, waitForOutput } from "./cli-program.js";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 let top = "";
-
-interface Outcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: string[]): { child: ChildProcess; done: Promise<Outcome> } {
-  const child = spawn(process.execPath, [...CLI, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, NO_COLOR: "1", ASYNCJOBS_ASCII: "0" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-    stdout += chunk;
-    printed.set(child, stdout);
-    child.emit("stdout", stdout);
-  });
-  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-    stderr += chunk;
-  });
-  const done = new Promise<Outcome>((resolve) => {
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { child, done };
-}
-
-function cli(...args: string[]): Promise<Outcome> {
-  return start(args).done;
-}
-
-/** The output of each child so far. */
-const printed = new WeakMap<ChildProcess, string>();
-
-/** Resolves once the output so far (including what came before the call) matches `pattern`. */
-function waitForOutput(child: ChildProcess, pattern: RegExp): Promise<void> {
-  if (pattern.test(printed.get(child) ?? "")) return Promise.resolve();
-  return new Promise((resolve) => {
-    const listener = (text: string): void => {
-      if (pattern.test(text)) {
-        child.off("stdout", listener);
-        resolve();
-      }
-    };
-    child.on("stdout", listener);
-  });
-}
 
 /** A folder of its own for one test: the workflow, its log, its journal. */
 async function workspace(name: string, yaml: (dir: string) => string) {
@@ -132,11 +81,11 @@ ${job("d", "    requires: slow\n")}
 ${job("e")}
 `,
     );
-    const first = start(["run", space.file, "--plain", "--verbose"]);
+    const first = startCli(["run", space.file, "--plain", "--verbose"]);
     // Printed once "slow" has logged its name and waits.
-    await waitForOutput(first.child, /\[slow\] waiting/);
+    await waitForOutput(first, /\[slow\] waiting/);
     // e ends on its own; wait for its line too, so that what ran is known.
-    await waitForOutput(first.child, /done\s+e/);
+    await waitForOutput(first, /done\s+e/);
     first.child.kill("SIGKILL");
     const killed = await first.done;
     assert.equal(killed.signal, "SIGKILL");

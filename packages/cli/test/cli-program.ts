@@ -7,6 +7,7 @@
  * machine; and it is the program the package ships, whose TypeScript workflow
  * modules go through the loader it registers itself.
  */
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,3 +41,62 @@ function buildIsCurrent(): boolean {
 export const CLI: readonly string[] = buildIsCurrent()
   ? [BUILT]
   : ["--import", "tsx", "packages/cli/src/main.ts"];
+
+/** How a run of the command line ended, and what it printed. */
+export interface Outcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A command line started by {@link startCli}. */
+export interface StartedCli {
+  child: ChildProcess;
+  /** Resolves once the process has ended and its pipes are closed. */
+  done: Promise<Outcome>;
+  /** The standard output so far. */
+  output: () => string;
+}
+
+/** Starts `asyncjobs ARGS` from the repository's root, with output to pipes (not a terminal). */
+export function startCli(args: readonly string[]): StartedCli {
+  const child = spawn(process.execPath, [...CLI, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: "1", ASYNCJOBS_ASCII: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+    child.emit("stdout", stdout);
+  });
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  const done = new Promise<Outcome>((resolve) => {
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, done, output: () => stdout };
+}
+
+/** Runs `asyncjobs ARGS` to its end. */
+export function cli(...args: string[]): Promise<Outcome> {
+  return startCli(args).done;
+}
+
+/** Resolves once the standard output so far (what came before the call too) matches `pattern`. */
+export function waitForOutput(started: StartedCli, pattern: RegExp): Promise<RegExpMatchArray> {
+  return new Promise((resolve) => {
+    const listener = (text: string): boolean => {
+      const match = text.match(pattern);
+      if (match) {
+        started.child.off("stdout", listener);
+        resolve(match);
+      }
+      return match !== null;
+    };
+    if (!listener(started.output())) started.child.on("stdout", listener);
+  });
+}

@@ -6,14 +6,14 @@
  * slows the programs down rather than filling memory.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { vanished } from "../../node/test/processes.js";
-import { CLI } from "./cli-program.js";
+import { CLI, startCli, waitForOutput } from "./cli-program.js";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 let dir = "";
@@ -25,57 +25,6 @@ before(async () => {
 after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-interface Outcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: string[]): {
-  child: ChildProcess;
-  done: Promise<Outcome>;
-  output: () => string;
-} {
-  const child = spawn(process.execPath, [...CLI, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, NO_COLOR: "1", ASYNCJOBS_ASCII: "0" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-    stdout += chunk;
-    child.emit("stdout", stdout);
-  });
-  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-    stderr += chunk;
-  });
-  const done = new Promise<Outcome>((resolve) => {
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { child, done, output: () => stdout };
-}
-
-/** Resolves once the output so far matches `pattern` (checking what came already first). */
-function waitForOutput(
-  child: ChildProcess,
-  output: () => string,
-  pattern: RegExp,
-): Promise<RegExpMatchArray> {
-  return new Promise((resolve) => {
-    const listener = (text: string): boolean => {
-      const match = text.match(pattern);
-      if (match) {
-        child.off("stdout", listener);
-        resolve(match);
-      }
-      return match !== null;
-    };
-    if (!listener(output())) child.on("stdout", listener);
-  });
-}
 
 /** Two programs that print their pids and wait; one ignores SIGTERM. */
 const TWO_PROGRAMS = [
@@ -94,9 +43,10 @@ describe("asyncjobs run stopped by a signal", { concurrency: true }, () => {
     }, async () => {
       const file = join(dir, `${signal}.yaml`);
       await writeFile(file, TWO_PROGRAMS);
-      const { child, done, output } = start(["run", "--verbose", file]);
-      const [, first] = await waitForOutput(child, output, /\[waits\] pid (\d+)/);
-      const [, second] = await waitForOutput(child, output, /\[stubborn\] pid (\d+)/);
+      const started = startCli(["run", "--verbose", file]);
+      const { child, done } = started;
+      const [, first] = await waitForOutput(started, /\[waits\] pid (\d+)/);
+      const [, second] = await waitForOutput(started, /\[stubborn\] pid (\d+)/);
       child.kill(signal);
       const outcome = await done;
       assert.equal(outcome.signal, null, "the command line ended by itself");
@@ -111,15 +61,15 @@ describe("asyncjobs run stopped by a signal", { concurrency: true }, () => {
   test("a timeout longer than a timer can wait is refused, not cut to 1 ms", async () => {
     const file = join(dir, "long.yaml");
     await writeFile(file, "jobs:\n  - run: [node, -e, '0']\n");
-    const flag = await start(["run", "--timeout", "600h", file]).done;
+    const flag = await startCli(["run", "--timeout", "600h", file]).done;
     assert.equal(flag.code, 2);
     assert.match(flag.stderr, /--timeout must be at most 596h31m/);
     const inFile = join(dir, "long-in-file.yaml");
     await writeFile(inFile, "timeout: 600h\njobs:\n  - run: [node, -e, '0']\n");
-    const key = await start(["run", inFile]).done;
+    const key = await startCli(["run", inFile]).done;
     assert.equal(key.code, 2);
     assert.match(key.stderr, /1:10: a timeout must be at most 596h31m/);
-    const fine = await start(["run", "--timeout", "596h", file]).done;
+    const fine = await startCli(["run", "--timeout", "596h", file]).done;
     assert.equal(fine.code, 0, fine.stderr);
   });
 
