@@ -4,16 +4,15 @@
  * key a workflow file takes.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { describe, test } from "node:test";
 import { parseCommandLine } from "../src/cli.js";
 import { hasControl } from "../src/diagnostics.js";
 import { MAIN_HELP } from "../src/help.js";
 import { UsageError } from "../src/invocation.js";
 import { JOB_KEYS, TOP_KEYS } from "../src/workflow-schema.js";
-import { CLI } from "./cli-program.js";
+import { cli } from "./cli-program.js";
 
-const ROOT = new URL("../../../", import.meta.url).pathname;
+const _ROOT = new URL("../../../", import.meta.url).pathname;
 
 function usageMessage(...argv: string[]): string {
   try {
@@ -23,23 +22,6 @@ function usageMessage(...argv: string[]): string {
     return error.message;
   }
   assert.fail(`accepted: ${argv.join(" ")}`);
-}
-
-function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [...CLI, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-    stderr += chunk;
-  });
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
 }
 
 describe("usage mistakes", () => {

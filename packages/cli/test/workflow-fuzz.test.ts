@@ -12,7 +12,6 @@
  * by default); `ASYNCJOBS_PROPERTY_SEED` replays.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -23,7 +22,7 @@ import { parse } from "yaml";
 import { propertyParameters, propertyRuns } from "../../core/test/support/property-config.js";
 import { hasControl, WorkflowError } from "../src/diagnostics.js";
 import { buildWorkflow, parseWorkflow } from "../src/workflow-file.js";
-import { CLI } from "./cli-program.js";
+import { cli } from "./cli-program.js";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const EXAMPLES = join(ROOT, "examples");
@@ -272,23 +271,6 @@ async function verdict(seed: Seed): Promise<Verdict> {
   }
 }
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [...CLI, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-    stderr += chunk;
-  });
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
-}
-
 let dir = "";
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "asyncjobs-fuzz-"));
@@ -342,7 +324,7 @@ describe("mutated workflow files", () => {
           const expected = await verdict(seed);
           const file = join(dir, `${index + offset}-${seed.name.replace("/", "-")}`);
           await writeFile(file, seed.text);
-          const { code, stderr } = await cli(["check", file]);
+          const { code, stderr } = await cli("check", file);
           outcomes.push(`${seed.name}: ${code}`);
           assert.doesNotMatch(stderr, /\n\s+at /, `a stack trace for ${seed.name}: ${stderr}`);
           assert.equal(hasControl(stderr), false);
