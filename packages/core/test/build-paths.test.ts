@@ -87,6 +87,19 @@ describe("update() with an array of jobs", () => {
     assert.ok(jobs.every((job) => scheduler.jobs.has(job)));
   });
 
+  it("appends to a scheduler that has jobs, skipping its members and repeats", () => {
+    const [a, b, c, d] = [new Job(noop), new Job(noop), new Job(noop), new Job(noop)];
+    const elsewhere = new PureScheduler(new Job(noop), d);
+    elsewhere.remove(d);
+    const scheduler = new PureScheduler(a, b);
+    scheduler.update([c, a, d, c, b]);
+    assert.deepEqual([...scheduler.jobs], [a, b, c, d]);
+    scheduler.remove(a);
+    assert.deepEqual([...scheduler.jobs], [b, c, d]);
+    assert.ok([b, c, d].every((job) => scheduler.jobs.has(job)));
+    assert.equal(scheduler.jobs.has(a), false);
+  });
+
   it("adds nothing when one of them belongs to another scheduler", () => {
     const taken = new Job(noop, { label: "taken" });
     new PureScheduler(taken);
