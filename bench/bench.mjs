@@ -12,6 +12,9 @@
  *   npm run bench -- --quick       a subset in about a minute: asyncjobs and the
  *                                  lower bound only, at 10 000 and 100 000 jobs, 3 runs
  *   npm run bench -- --sizes 100000 --workloads chain,flat --systems asyncjobs,lower-bound --runs 3
+ *   npm run bench -- --settle ...  a diagnostic: a full collection between each
+ *                                  build and its run (see bench/NOTES.md, "Where a
+ *                                  run's time goes"); not how the targets are judged
  *
  * Time limits. asyncjobs and the lower bound always run to the end (a
  * generous deadline only guards against a hang). A peer gets a time budget
@@ -47,6 +50,7 @@ const { values: flags } = parseArgs({
     systems: { type: "string" },
     "budget-scale": { type: "string" },
     startup: { type: "boolean" },
+    settle: { type: "boolean", default: false },
     "startup-runs": { type: "string" },
   },
 });
@@ -64,7 +68,13 @@ const systems = list(flags.systems, quick ? [SUBJECT, ...LOWERS] : SYSTEM_NAMES)
 const runs = Number(flags.runs ?? (quick ? 3 : 5));
 const budgetScale = Number(flags["budget-scale"] ?? 1);
 const fullMatrix =
-  !quick && !flags.sizes && !flags.workloads && !flags.systems && !flags.runs && runs >= 5;
+  !flags.settle &&
+  !quick &&
+  !flags.sizes &&
+  !flags.workloads &&
+  !flags.systems &&
+  !flags.runs &&
+  runs >= 5;
 
 for (const name of systems) {
   if (!SYSTEM_NAMES.includes(name)) throw new Error(`unknown system ${name}`);
@@ -121,7 +131,10 @@ function runChild(system, workload, size, deadline) {
     const child = spawn(
       process.execPath,
       ["--expose-gc", join(here, "child.mjs"), system, workload, String(size)],
-      { stdio: ["ignore", "pipe", "pipe"] },
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: flags.settle ? { ...process.env, BENCH_SETTLE: "1" } : process.env,
+      },
     );
     let out = "";
     let err = "";
@@ -203,7 +216,7 @@ const timedOutAt = new Map(workloads.map((workload) => [workload, new Map()]));
 const errors = [];
 
 console.error(
-  `asyncjobs bench: sizes ${sizes.join(", ")}; ${runs} runs per cell (${SHORT_CELL_RUNS} below ${SHORT_CELL_BELOW}); ${machine.cores} cores, ${machine.cpu}, Node ${machine.node}`,
+  `asyncjobs bench: sizes ${sizes.join(", ")}; ${runs} runs per cell (${SHORT_CELL_RUNS} below ${SHORT_CELL_BELOW}); ${machine.cores} cores, ${machine.cpu}, Node ${machine.node}${flags.settle ? "; heap settled before each run (a diagnostic: the targets are not judged this way)" : ""}`,
 );
 for (const size of sizes) {
   for (const workload of workloads) {
