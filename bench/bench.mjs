@@ -91,13 +91,25 @@ const isPeer = (system) => system !== SUBJECT && !LOWERS.includes(system);
 /**
  * Runs per cell below a million jobs, for every system: such a run lasts
  * milliseconds, and on a shared machine a burst of other work moves a
- * median of five by a fifth; more runs cost little there. A peer's time
- * budget still covers all its runs of a cell together.
+ * median of five by a fifth; more runs cost little there. Below ten
+ * thousand jobs a run lasts a few milliseconds, mostly the optimiser's
+ * warm-up, and nine runs were not enough either: between two full benches
+ * the median of the nested 1 000 cell moved from 5.8 to 8.7 ms (its runs
+ * spread from 5.2 to 9.9 ms), the peers' by a fifth. A peer's time budget
+ * still covers all its runs of a cell together.
  */
 const SHORT_CELL_RUNS = flags.runs || quick ? runs : Math.max(runs, 9);
 const SHORT_CELL_BELOW = 1_000_000;
+const TINY_CELL_RUNS = flags.runs || quick ? runs : Math.max(runs, 21);
+const TINY_CELL_BELOW = 10_000;
 function runsOf(size) {
+  if (size < TINY_CELL_BELOW) return TINY_CELL_RUNS;
   return size < SHORT_CELL_BELOW ? SHORT_CELL_RUNS : runs;
+}
+/** How many runs the cells of each size take, in words. */
+function runsInWords() {
+  if (SHORT_CELL_RUNS === runs && TINY_CELL_RUNS === runs) return `${runs} runs`;
+  return `${runs} runs (${SHORT_CELL_RUNS} below ${SHORT_CELL_BELOW.toLocaleString("en")} jobs, ${TINY_CELL_RUNS} below ${TINY_CELL_BELOW.toLocaleString("en")})`;
 }
 
 /**
@@ -216,7 +228,7 @@ const timedOutAt = new Map(workloads.map((workload) => [workload, new Map()]));
 const errors = [];
 
 console.error(
-  `asyncjobs bench: sizes ${sizes.join(", ")}; ${runs} runs per cell (${SHORT_CELL_RUNS} below ${SHORT_CELL_BELOW}); ${machine.cores} cores, ${machine.cpu}, Node ${machine.node}${flags.settle ? "; heap settled before each run (a diagnostic: the targets are not judged this way)" : ""}`,
+  `asyncjobs bench: sizes ${sizes.join(", ")}; ${runsInWords()} per cell; ${machine.cores} cores, ${machine.cpu}, Node ${machine.node}${flags.settle ? "; heap settled before each run (a diagnostic: the targets are not judged this way)" : ""}`,
 );
 for (const size of sizes) {
   for (const workload of workloads) {
@@ -493,11 +505,7 @@ const markdown = [
   "",
   table(),
   "",
-  `Each cell is the median of ${runs} runs${
-    SHORT_CELL_RUNS !== runs
-      ? ` (${SHORT_CELL_RUNS} below ${SHORT_CELL_BELOW.toLocaleString("en")} jobs)`
-      : ""
-  }, each in a fresh process, the systems taking turns. ` +
+  `Each cell is the median of ${runsInWords()}, each in a fresh process, the systems taking turns. ` +
     "*Bound*: the lower bound of the cell, the better of its two flavours measured in the same " +
     "invocation (*b*: ready jobs started in bursts of 1 024, as the engine does; *n*: all at once); " +
     "both build the same labelled task objects with their requirement arrays. " +
