@@ -142,14 +142,24 @@ export function summarizeRun(run: JournalRun): JournalRunSummary | undefined {
   };
 }
 
-/** A run id: the start time (sortable), this process, and a random part against clashes. */
+/** The start time and last part of the last run id made by this process. */
+let lastTime = "";
+let lastPart = 0;
+
+/**
+ * A run id: the start time (sortable), this process, and a part of four hex
+ * digits against clashes. It is random, except that runs this process starts
+ * within one millisecond count up from the one before, so that ids still
+ * sort in the order the runs started.
+ */
 function newRunId(): string {
   // 20261202-054230-050: UTC, to the millisecond.
   const time = new Date().toISOString().replace(/[-:Z]/g, "").replace("T", "-").replace(".", "-");
-  const random = Math.floor(Math.random() * 0x10000)
-    .toString(16)
-    .padStart(4, "0");
-  return `${time}-${process.pid}-${random}`;
+  // Random below 0x8000, which leaves room to count up.
+  lastPart =
+    time === lastTime && lastPart < 0xffff ? lastPart + 1 : Math.floor(Math.random() * 0x8000);
+  lastTime = time;
+  return `${time}-${process.pid}-${lastPart.toString(16).padStart(4, "0")}`;
 }
 
 /**

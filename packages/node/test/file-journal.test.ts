@@ -92,6 +92,17 @@ describe("FileJournal", () => {
     );
   });
 
+  it("lists runs in the order they started, several within one millisecond", async () => {
+    const dir = folder();
+    const journal = new FileJournal(dir, { keep: 100 });
+    const started: string[] = [];
+    for (let k = 0; k < 12; k++) {
+      await new PureScheduler().run({ journal });
+      started.push(journal.currentRun!);
+    }
+    assert.deepEqual(journal.runIds(), started);
+  });
+
   it("keeps the last `keep` runs", async () => {
     const dir = folder();
     for (let k = 0; k < 4; k++) await pair([]).run({ journal: new FileJournal(dir, { keep: 2 }) });
