@@ -78,6 +78,56 @@ describe("a job's options", () => {
   });
 });
 
+describe("a long list of requirements given at once (a fan-in)", () => {
+  const many = (count: number) =>
+    Array.from({ length: count }, (_, k) => new Job(() => k, { label: `r${k}` }));
+  /** The transient mark of requirements.ts: a list walked for repeats leaves none behind. */
+  const LISTED = 8;
+  const marked = (jobs: Job[]) =>
+    jobs.filter((job) => ((job as unknown as { _bits: number })._bits & LISTED) !== 0);
+
+  it("keeps each requirement once, never the job itself, and answers results()", async () => {
+    const inputs = many(40);
+    const fanIn = new Job(({ results }) => inputs.reduce((sum, job) => sum + results(job), 0), {
+      label: "sum",
+      required: inputs,
+    });
+    assert.deepEqual([...fanIn.required], inputs);
+    const repeated = new Job(noop, { required: [...inputs, inputs[3]!, inputs[0]!] });
+    assert.deepEqual([...repeated.required], inputs);
+    const self: Job[] = [...inputs];
+    const selfish = new Job(noop);
+    selfish.requires(self.concat(selfish));
+    assert.deepEqual([...selfish.required], inputs);
+    assert.deepEqual(marked(inputs), []);
+    assert.equal(await new PureScheduler(...inputs, fanIn).run(), true);
+    assert.equal(fanIn.result(), (39 * 40) / 2);
+  });
+
+  it("can then lose and gain requirements one at a time", () => {
+    const inputs = many(20);
+    const job = new Job(noop, { required: inputs });
+    job.requires(inputs[5]!, { remove: true });
+    const extra = new Job(noop);
+    job.requires(extra, inputs[6]!);
+    assert.deepEqual([...job.required], [...inputs.filter((_, k) => k !== 5), extra]);
+  });
+
+  it("leaves no mark behind when reading the list throws half-way", () => {
+    const inputs = many(20);
+    const hostile = new Proxy(inputs, {
+      get(target, key, receiver) {
+        if (key === "12" && reads++ > 0) throw new Error("boom");
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    let reads = 0;
+    assert.throws(() => new Job(noop, { required: hostile }), /boom/);
+    assert.deepEqual(marked(inputs), []);
+    assert.deepEqual([...new Job(noop, { required: inputs }).required], inputs);
+  });
+});
+
 describe("update() with an array of jobs", () => {
   it("adds them all, in order, each once", () => {
     const jobs = [new Job(noop), new Job(noop), new Job(noop)];

@@ -26,6 +26,7 @@ import {
   type JobExtras,
   usesExtras,
 } from "./extras.js";
+import { CRITICAL, FOREVER, RAISED } from "./job-bits.js";
 import { explicitKey, isResumed, setJobKey } from "./journal-marks.js";
 import {
   addRequirement,
@@ -182,10 +183,6 @@ export function inStandaloneRun(job: AbstractJob): boolean {
   return standaloneRuns.count > 0 && job._context !== undefined && job._context._standalone;
 }
 
-/** The bits of `AbstractJob._bits`. */
-const CRITICAL = 1;
-const FOREVER = 2;
-const RAISED = 4;
 /** @internal For the engine's hot paths, which read the bits rather than call the accessors. */
 export const FOREVER_BIT = FOREVER;
 /** @internal See {@link FOREVER_BIT}. */

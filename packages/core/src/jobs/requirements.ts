@@ -5,14 +5,17 @@
  *
  * - nothing (`undefined`),
  * - the one required job itself,
- * - an exact-size array of up to REQUIREMENTS_IN_ARRAY jobs (scanning a few
- *   entries for duplicates is as fast as hashing them),
- * - a Set beyond that.
+ * - an exact-size array: of up to REQUIREMENTS_IN_ARRAY jobs (scanning a few
+ *   entries for duplicates is as fast as hashing them), or of any number
+ *   given all at once (a fan-in: `required: [...thousands of jobs]`),
+ * - a Set: beyond REQUIREMENTS_IN_ARRAY jobs added one at a time, or once
+ *   a long array is searched or changed (each search of an array is a walk).
  *
  * Reading `job.required` turns the storage into a Set for good, so that the
  * set it returns stays live. Everything here reads or writes `job._required`.
  */
 import type { AbstractJob } from "./abstract-job.js";
+import { LISTED } from "./job-bits.js";
 
 /** What `job._required` holds; see the module's comment. */
 export type RequirementStorage = AbstractJob | AbstractJob[] | Set<AbstractJob> | undefined;
@@ -20,6 +23,11 @@ export type RequirementStorage = AbstractJob | AbstractJob[] | Set<AbstractJob> 
 const REQUIREMENTS_IN_ARRAY = 8;
 
 const NONE: readonly AbstractJob[] = [];
+
+/** A long array of requirements, which a search or a change turns into a Set first. */
+function isLongArray(required: RequirementStorage): required is AbstractJob[] {
+  return Array.isArray(required) && required.length > REQUIREMENTS_IN_ARRAY;
+}
 
 /** Tells `job`'s scheduler that its graph changed (a layout kept for its next run is stale). */
 function changed(job: AbstractJob): void {
@@ -30,6 +38,7 @@ function changed(job: AbstractJob): void {
 export function addRequirement(job: AbstractJob, requirement: AbstractJob): void {
   if (requirement === job) return;
   changed(job);
+  if (isLongArray(job._required)) job._required = new Set(job._required);
   const required = job._required;
   if (required === undefined) {
     job._required = requirement;
@@ -46,29 +55,44 @@ export function addRequirement(job: AbstractJob, requirement: AbstractJob): void
   }
 }
 
-/** Whether `requirements` are distinct and do not include `job` (a few: scanned, not hashed). */
+/**
+ * Whether `requirements` are distinct and do not include `job`. A few are
+ * scanned. Many (a fan-in of a million) are marked in passing, a bit of
+ * each job's `_bits` cleared again before returning: a touch of each job
+ * twice, where a Set would hash each one into a table of a million entries
+ * (`new Set()` of a million jobs measured 130–360 ms).
+ */
 function distinctOthers(job: AbstractJob, requirements: readonly AbstractJob[]): boolean {
-  for (let k = 0; k < requirements.length; k++) {
-    const requirement = requirements[k];
-    if (requirement === job) return false;
-    for (let before = 0; before < k; before++) {
-      if (requirements[before] === requirement) return false;
+  if (requirements.length <= REQUIREMENTS_IN_ARRAY) {
+    for (let k = 0; k < requirements.length; k++) {
+      const requirement = requirements[k];
+      if (requirement === job) return false;
+      for (let before = 0; before < k; before++) {
+        if (requirements[before] === requirement) return false;
+      }
     }
+    return true;
   }
-  return true;
+  let marked = 0;
+  try {
+    for (; marked < requirements.length; marked++) {
+      const requirement = requirements[marked]!;
+      if (requirement === job || (requirement._bits & LISTED) !== 0) return false;
+      requirement._bits |= LISTED;
+    }
+    return true;
+  } finally {
+    for (let k = 0; k < marked; k++) requirements[k]!._bits &= ~LISTED;
+  }
 }
 
 /**
- * Adds several requirements to `job`. The usual case, a job given its few
- * distinct requirements at once, takes one exact-size array; anything else
- * goes one by one.
+ * Adds several requirements to `job`. The usual case, a job given its
+ * distinct requirements at once, takes one exact-size array, however many
+ * (see the module's comment); anything else goes one by one.
  */
 export function addRequirements(job: AbstractJob, requirements: readonly AbstractJob[]): void {
-  if (
-    job._required === undefined &&
-    requirements.length <= REQUIREMENTS_IN_ARRAY &&
-    distinctOthers(job, requirements)
-  ) {
+  if (job._required === undefined && distinctOthers(job, requirements)) {
     changed(job);
     if (requirements.length > 0) {
       job._required = requirements.length === 1 ? requirements[0] : requirements.slice();
@@ -76,8 +100,8 @@ export function addRequirements(job: AbstractJob, requirements: readonly Abstrac
     return;
   }
   if (job._required === undefined && requirements.length > REQUIREMENTS_IN_ARRAY) {
-    // Many at once (a fan-in): one Set made from the list, rather than an
-    // add() per requirement through arrays of growing size.
+    // Many at once with repeats (or the job itself): one Set made from the
+    // list, rather than an add() per requirement through arrays of growing size.
     const set = new Set(requirements);
     set.delete(job);
     changed(job);
@@ -90,6 +114,9 @@ export function addRequirements(job: AbstractJob, requirements: readonly Abstrac
 
 /** Whether `job` requires `requirement`. */
 export function hasRequirement(job: AbstractJob, requirement: AbstractJob): boolean {
+  // A fan-in job asking for each of its requirements' results would walk
+  // its array once per question.
+  if (isLongArray(job._required)) job._required = new Set(job._required);
   const required = job._required;
   if (required === undefined) return false;
   if (required instanceof Set) return required.has(requirement);
@@ -99,9 +126,11 @@ export function hasRequirement(job: AbstractJob, requirement: AbstractJob): bool
 
 /** Drops `requirement` from `job`'s requirements, if it is there. */
 export function dropRequirement(job: AbstractJob, requirement: AbstractJob): void {
-  const required = job._required;
-  if (required === undefined) return;
+  if (job._required === undefined) return;
   changed(job);
+  // Dropping many, one at a time, would copy a long array each time.
+  if (isLongArray(job._required)) job._required = new Set(job._required);
+  const required = job._required;
   if (required instanceof Set) {
     required.delete(requirement);
   } else if (Array.isArray(required)) {
