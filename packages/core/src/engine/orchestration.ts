@@ -102,81 +102,104 @@ function prepareGraph(root: PureScheduler): PreparedGraph {
 }
 
 /** What the first walk over a scheduler's jobs finds (see {@link prepareGraph}). */
-interface GraphCount {
-  readonly scheduler: PureScheduler;
+class GraphCount {
   readonly jobs: AbstractJob[];
   readonly pending: Int32Array;
+  /** Each job's count of successors, one slot ahead, for the prefix sum of completeGraph(). */
   readonly successorStart: Int32Array;
-  readonly nested: PureScheduler[];
-  readonly withShutdown: AbstractJob[];
-  readonly withExtras: boolean;
-  readonly nonForever: number;
-  readonly ordered: boolean;
-  readonly strayJob: AbstractJob | undefined;
-  readonly strayRequirement: AbstractJob | undefined;
+  readonly nested: PureScheduler[] = [];
+  readonly withShutdown: AbstractJob[] = [];
+  withExtras = false;
+  nonForever = 0;
+  /**
+   * Whether every job comes after all its requirements, as when a graph is
+   * built in order: then there is no cycle, and no check for one.
+   */
+  ordered = true;
+  /** A requirement outside the scheduler, reported once the nested graphs have had their say. */
+  strayJob: AbstractJob | undefined = undefined;
+  strayRequirement: AbstractJob | undefined = undefined;
+
+  constructor(readonly scheduler: PureScheduler) {
+    // The members' own array: each job's _index is already its position.
+    this.jobs = scheduler._members.list;
+    this.pending = new Int32Array(this.jobs.length);
+    this.successorStart = new Int32Array(this.jobs.length + 1);
+  }
 }
 
 /** The first walk of {@link prepareGraph}: counts requirements and successors, finds nested schedulers. */
 function countGraph(scheduler: PureScheduler): GraphCount {
-  // Loops here walk arrays by index: they run once per run, mostly before the
-  // optimiser steps in, and a for-of would then allocate a result per element.
-  // The members' own array: each job's _index is already its position.
-  const jobs = scheduler._members.list;
-  const count = jobs.length;
-  const pending = new Int32Array(count);
-  // Counts each job's successors one slot ahead, for the prefix sum below.
-  const successorStart = new Int32Array(count + 1);
-  const nested: PureScheduler[] = [];
-  const withShutdown: AbstractJob[] = [];
-  let withExtras = false;
+  const counted = new GraphCount(scheduler);
+  counted.nonForever = countJobs(counted);
+  return counted;
+}
+
+/*
+ * The loops that walk every job once per run live in functions of their
+ * own, which end with the loop. The optimiser compiles such a loop while it
+ * runs (on-stack replacement), and the compiled code is thrown away, at a
+ * cost of up to 2 ms and a return to the interpreter, at the first
+ * statement after the loop that never ran before: with the loop inside
+ * countGraph() or completeGraph(), that was the next line, on every big run.
+ * Loops walk arrays by index: a for-of would allocate a result per element
+ * in code that runs mostly before the optimiser steps in.
+ */
+
+/** countGraph()'s walk: everything the run needs to know of each job. Answers how many are not forever. */
+function countJobs(counted: GraphCount): number {
+  const { scheduler, jobs, pending, successorStart, nested, withShutdown } = counted;
   let nonForever = 0;
-  // Whether every job comes after all its requirements, as when a graph is
-  // built in order: then there is no cycle, and no check for one.
-  let ordered = true;
-  // A requirement outside the scheduler, reported once the nested graphs
-  // have had their say.
-  let strayJob: AbstractJob | undefined;
-  let strayRequirement: AbstractJob | undefined;
   let current = 0;
   const count1 = (requirement: AbstractJob): void => {
     if (requirement._owner !== scheduler) {
-      if (strayJob === undefined) {
-        strayJob = jobs[current];
-        strayRequirement = requirement;
+      if (counted.strayJob === undefined) {
+        counted.strayJob = jobs[current];
+        counted.strayRequirement = requirement;
       }
       return;
     }
     const index = requirement._index;
-    if (index >= current) ordered = false;
+    if (index >= current) counted.ordered = false;
     successorStart[index + 1]!++;
     pending[current]!++;
   };
-  // Everything the run needs to know of each job, in one walk over them all:
-  // at a million jobs, each walk costs more than the work done in it.
-  for (current = 0; current < count; current++) {
+  // One walk over them all: at a million jobs, each walk costs more than
+  // the work done in it.
+  for (current = 0; current < jobs.length; current++) {
     const job = jobs[current]!;
     if (job._required !== undefined) forEachRequirement(job, count1);
     if ((job._bits & FOREVER_BIT) === 0) nonForever++;
-    if (job._extras !== undefined) withExtras = true;
+    if (job._extras !== undefined) counted.withExtras = true;
     if (job._hasShutdown()) {
       withShutdown.push(job);
       // Only nested schedulers say they have one whatever their jobs.
       if (isScheduler(job)) nested.push(job);
     }
   }
-  return {
-    scheduler,
-    jobs,
-    pending,
-    successorStart,
-    nested,
-    withShutdown,
-    withExtras,
-    nonForever,
-    ordered,
-    strayJob,
-    strayRequirement,
+  return nonForever;
+}
+
+/** Turns counts, each one slot ahead of its job, into where each job's successors start. */
+function accumulate(counts: Int32Array): void {
+  for (let k = 1; k < counts.length; k++) counts[k]! += counts[k - 1]!;
+}
+
+/** Lists each job among the successors of its requirements, at `filled[requirement]` (advanced). */
+function fillSuccessors(
+  jobs: readonly AbstractJob[],
+  pending: Int32Array,
+  successors: Int32Array,
+  filled: Int32Array,
+): void {
+  let current = 0;
+  const fill = (requirement: AbstractJob): void => {
+    successors[filled[requirement._index]!++] = current;
   };
+  // Jobs that require nothing (most, in many graphs) are not visited again.
+  for (current = 0; current < jobs.length; current++) {
+    if (pending[current] !== 0) forEachRequirement(jobs[current]!, fill);
+  }
 }
 
 /** The rest of {@link prepareGraph}, once the nested graphs are done: checks, and lays out the successors. */
@@ -195,23 +218,16 @@ function completeGraph(counted: GraphCount): PreparedGraph {
     strayRequirement,
   } = counted;
   const count = jobs.length;
-  let current = 0;
   if (strayJob !== undefined) {
     throw new Error(
       `scheduler ${describeScheduler(scheduler)}: job ${nameOf(strayJob)} requires ${nameOf(strayRequirement!)}, which is not in this scheduler; ` +
         "add it, or call sanitize() to drop such requirements",
     );
   }
-  for (let k = 0; k < count; k++) successorStart[k + 1]! += successorStart[k]!;
+  accumulate(successorStart);
   const successors = new Int32Array(successorStart[count]!);
   const filled = successorStart.slice(0, count);
-  const fill = (requirement: AbstractJob): void => {
-    successors[filled[requirement._index]!++] = current;
-  };
-  // Jobs that require nothing (most, in many graphs) are not visited again.
-  for (current = 0; current < count; current++) {
-    if (pending[current] !== 0) forEachRequirement(jobs[current]!, fill);
-  }
+  fillSuccessors(jobs, pending, successors, filled);
   const queue = new Int32Array(count);
   // In order, or without requirements, there is no cycle, and the first
   // job is free to start.
@@ -650,19 +666,30 @@ class Orchestration implements Resumable {
       this.#finish("fine");
       return promise;
     }
-    const pending = this.#pending;
     // Skips wait until every entry job has been found: a skipped job releases
     // its dependents at once, and this loop must not take them for entry jobs
     // too (they would be made ready, or skipped, a second time).
     this.#skipping = true;
-    // Entry jobs without extras (most) are queued here directly: a call per
-    // job costs before the optimiser steps in.
+    this.#queueEntryJobs(this.#mayHear());
+    this.#skipping = false;
+    this.#drainSkips();
+    this.#pump();
+    return promise;
+  }
+
+  /**
+   * Makes ready the jobs that require nothing. A method of its own that ends
+   * with its loop, for the reason given above countJobs().
+   */
+  #queueEntryJobs(heard: boolean): void {
+    const pending = this.#pending;
     const jobs = this.#jobs;
     const queue = this.#queue;
-    const heard = this.#mayHear();
     for (let k = 0; k < pending.length; k++) {
       if (pending[k] !== 0) continue;
       const job = jobs[k]!;
+      // Entry jobs without extras (most) are queued here directly: a call
+      // per job costs before the optimiser steps in.
       if (job._extras !== undefined || heard || this.#finished) {
         this.#makeReady(k);
       } else {
@@ -670,10 +697,6 @@ class Orchestration implements Resumable {
         queue[this.#tail++] = k;
       }
     }
-    this.#skipping = false;
-    this.#drainSkips();
-    this.#pump();
-    return promise;
   }
 
   #makeReady(index: number): void {
