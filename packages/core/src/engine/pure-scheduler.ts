@@ -867,16 +867,27 @@ function noteArrival(scheduler: PureScheduler, job: AbstractJob): void {
 function addAllJobs(scheduler: PureScheduler, jobs: readonly unknown[]): boolean {
   // One walk checks everything before anything changes, a second adds: each
   // walk over a big graph's jobs costs a cache miss per job.
-  for (let k = 0; k < jobs.length; k++) {
-    const job = jobs[k];
-    if (!(job instanceof AbstractJobClass)) return false;
-    checkCanAdd(scheduler, job);
-  }
+  if (!mayAllJoin(scheduler, jobs)) return false;
   scheduler._members.addAll(jobs as readonly AbstractJob[], (job) => {
     job._owner = scheduler;
     noteArrival(scheduler, job);
   });
   scheduler._graphVersion++;
+  return true;
+}
+
+/**
+ * Whether every item of `jobs` is a job; throws if one of them may not join
+ * `scheduler`. The walk ends the function: compiled while it runs, it would
+ * otherwise be thrown away at the first line after it, which never ran
+ * before (see countJobs() in orchestration.ts).
+ */
+function mayAllJoin(scheduler: PureScheduler, jobs: readonly unknown[]): boolean {
+  for (let k = 0; k < jobs.length; k++) {
+    const job = jobs[k];
+    if (!(job instanceof AbstractJobClass)) return false;
+    checkCanAdd(scheduler, job);
+  }
   return true;
 }
 
