@@ -3,24 +3,10 @@
  * through events instead of sleeping.
  */
 import { Job, type JobContext } from "asyncjobs";
+import { type Deferred, deferred } from "./deferred.js";
 import { captureText } from "./presentation-capture.js";
 
-/** A promise with its resolve and reject functions. */
-export interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (reason: unknown) => void;
-}
-
-export function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (reason: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+export { type Deferred, deferred };
 
 /** A job that signals when it starts and finishes when its gate opens (or its signal aborts). */
 export interface GatedJob<T> {

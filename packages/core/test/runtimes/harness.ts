@@ -74,23 +74,9 @@ export async function rejects(
   throw new AssertionFailure(`expected a rejection, got ${show(settled.value)}`);
 }
 
-/** A promise with its settling functions. */
-export interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (reason: unknown) => void;
-}
+import { type Deferred, deferred } from "../deferred.js";
 
-/** Makes a {@link Deferred}. */
-export function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (reason: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+export { type Deferred, deferred };
 
 /** Lets pending promise reactions run, `n` microtask turns in a row. */
 export async function microtasks(n = 20): Promise<void> {
